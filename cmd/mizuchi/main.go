@@ -1,0 +1,217 @@
+// Command mizuchi is the upload-only S3 gateway.
+//
+// With -config it serves the routes of a YAML file; without, it starts a
+// self-contained development setup (a versitygw backend on loopback, one
+// route /uploads) and prints how to upload to it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/mizuchi-gw/mizuchi/config"
+	"github.com/mizuchi-gw/mizuchi/engine"
+	"github.com/mizuchi-gw/mizuchi/pipes"
+)
+
+var (
+	configPath   = flag.String("config", "", "YAML configuration file (the original Mizuchi format is accepted). Without it, mizuchi starts a development setup with a local versitygw backend.")
+	checkOnly    = flag.Bool("check", false, "Validate the configuration given by -config and exit: status 0 when valid, 1 otherwise.")
+	devVersitygw = flag.String("dev-versitygw", "", "Development mode: path of the versitygw binary to start as the local S3 backend. Default: versitygw on PATH, then $XDG_CACHE_HOME/mizuchi/bin/versitygw (installed by scripts/install-versitygw.sh).")
+	devDir       = flag.String("dev-dir", ".dev", "Development mode: directory for the backend's data (objects land in <dev-dir>/data/uploads).")
+	accessLog    = flag.Bool("access-log", false, "Log one line per request (id, route, operation, status, bytes, duration). Never logs credentials or signatures.")
+	logLevel     = flag.String("log-level", "info", "Log level: debug, info, warn or error.")
+	logJSON      = flag.Bool("log-json", false, "Log JSON lines instead of text.")
+	drainTimeout = flag.Duration("drain-timeout", 30*time.Second, "On SIGTERM or SIGINT, how long in-flight uploads may take to finish before connections are closed.")
+)
+
+var tuning config.Flags
+
+func main() {
+	tuning.Register(flag.CommandLine)
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "Usage: %s [-config FILE] [flags]\n\nMizuchi is an upload-only S3 gateway. Flags:\n", os.Args[0])
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	log := newLogger()
+	slog.SetDefault(log)
+	if err := run(log); err != nil {
+		log.Error("mizuchi stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+func newLogger() *slog.Logger {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(os.Stderr, "invalid -log-level %q: %v\n", *logLevel, err)
+		os.Exit(2)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	if *logJSON {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+func run(log *slog.Logger) error {
+	startAt := time.Now()
+	if *checkOnly {
+		if *configPath == "" {
+			return errors.New("-check needs -config")
+		}
+		cfg, err := loadConfig(*configPath)
+		if err != nil {
+			return err
+		}
+		if u := cfg.Unsupported(); len(u) > 0 {
+			return fmt.Errorf("configuration uses features this build does not implement: %v", u)
+		}
+		fmt.Printf("%s: OK (%d routes)\n", *configPath, len(cfg.Buckets))
+		return nil
+	}
+
+	var cfg *config.Config
+	var dev *devBackend
+	if *configPath == "" {
+		var err error
+		dev, err = startDevBackend(log, *devVersitygw, *devDir)
+		if err != nil {
+			return err
+		}
+		defer dev.stop()
+		cfg = config.Dev(dev.dataDir, dev.endpoint, dev.accessKey, dev.secretKey)
+		cfg.ApplyFlags(&tuning)
+		if err := cfg.Validate(); err != nil {
+			return err
+		}
+	} else {
+		var err error
+		if cfg, err = loadConfig(*configPath); err != nil {
+			return err
+		}
+	}
+	if u := cfg.Unsupported(); len(u) > 0 {
+		return fmt.Errorf("refusing to start: the configuration uses features this build does not implement (serving without them would be unsafe): %v", u)
+	}
+
+	ctx := context.Background()
+	router, err := buildRouter(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	var pp *pipes.Pool
+	if cfg.Server.ZeroCopy.Enabled {
+		pp = pipes.NewPool(pipes.Config{PipeSize: int(cfg.Server.ZeroCopy.PipeBufferSize), Max: cfg.Server.PipePool})
+		defer pp.Close()
+		registerPipeGauges(pp)
+	}
+	srv, err := engine.New(engine.Config{
+		Addr:            cfg.Server.Address,
+		Loops:           cfg.Server.Loops,
+		MaxHeadSize:     int(cfg.Server.MaxHeaderBytes),
+		SpliceThreshold: int64(cfg.Server.SpliceThreshold),
+		ZeroCopy:        cfg.Server.ZeroCopy.Enabled,
+		HeaderTimeout:   cfg.Server.HeaderTimeout,
+		IdleTimeout:     cfg.Server.IdleTimeout,
+		BodyTimeout:     cfg.Server.BodyTimeout,
+		MaxConns:        cfg.Server.MaxConnections,
+		Pipes:           pp,
+		AccessLog:       *accessLog,
+		Logger:          log,
+	}, router)
+	if err != nil {
+		return err
+	}
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve() }()
+	select {
+	case err := <-serveErr:
+		return err
+	case <-srv.Booted():
+	}
+
+	var adm *admin
+	if cfg.Server.AdminAddress != "" {
+		adm, err = startAdmin(log, cfg.Server.AdminAddress, cfg.Metrics.Enabled, srv)
+		if err != nil {
+			return err
+		}
+		defer adm.stop()
+	}
+	log.Info("mizuchi started", "listen", cfg.Server.Address, "admin", cfg.Server.AdminAddress,
+		"routes", len(cfg.Buckets), "zero_copy", cfg.Server.ZeroCopy.Enabled,
+		"splice_threshold", int64(cfg.Server.SpliceThreshold), "took", time.Since(startAt).Round(time.Millisecond).String())
+	if dev != nil {
+		dev.printHowTo(os.Stdout, cfg)
+	}
+
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	for {
+		select {
+		case err := <-serveErr:
+			return err
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				reload(ctx, log, srv)
+				continue
+			}
+			log.Info("draining", "signal", sig.String(), "inflight", srv.InFlight(), "timeout", drainTimeout.String())
+			t0 := time.Now()
+			dctx, cancel := context.WithTimeout(ctx, *drainTimeout)
+			err := srv.Shutdown(dctx)
+			cancel()
+			log.Info("stopped", "took", time.Since(t0).Round(time.Millisecond).String(), "err", err)
+			return nil
+		}
+	}
+}
+
+func loadConfig(path string) (*config.Config, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	cfg.ApplyFlags(&tuning)
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// reload re-reads the configuration file and swaps the routes atomically.
+// A bad file is refused and the old routes keep serving. Listener, loop and
+// pipe settings need a restart.
+func reload(ctx context.Context, log *slog.Logger, srv *engine.Server) {
+	if *configPath == "" {
+		log.Warn("reload ignored: development mode has no configuration file")
+		return
+	}
+	t0 := time.Now()
+	cfg, err := loadConfig(*configPath)
+	if err == nil {
+		if u := cfg.Unsupported(); len(u) > 0 {
+			err = fmt.Errorf("configuration uses features this build does not implement: %v", u)
+		}
+	}
+	var router *engine.Router
+	if err == nil {
+		router, err = buildRouter(ctx, cfg)
+	}
+	if err != nil {
+		log.Error("reload refused; the previous configuration keeps serving", "err", err)
+		return
+	}
+	srv.SetRouter(router)
+	log.Info("configuration reloaded", "routes", len(cfg.Buckets), "took", time.Since(t0).Round(time.Millisecond).String())
+}

@@ -1,0 +1,241 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/panjf2000/gnet/v2/pkg/logging"
+
+	"github.com/mizuchi-gw/mizuchi/httpparse"
+	"github.com/mizuchi-gw/mizuchi/pipes"
+	"github.com/mizuchi-gw/mizuchi/sigv4"
+	"github.com/mizuchi-gw/mizuchi/upstream"
+)
+
+// Config tunes the engine. Zero values mean the documented defaults.
+type Config struct {
+	Addr            string        // listen address, e.g. "127.0.0.1:8080" (required)
+	Loops           int           // gnet event loops; 0 = GOMAXPROCS
+	MaxHeadSize     int           // bytes of one request head; 0 = 64 KiB
+	SpliceThreshold int64         // bodies of at least this many bytes leave the loop; 0 = 256 KiB
+	ZeroCopy        bool          // splice large bodies; false copies them in user space
+	HeaderTimeout   time.Duration // a started head must complete within it; 0 = 10s
+	IdleTimeout     time.Duration // keep-alive idle time; 0 = 60s
+	BodyTimeout     time.Duration // body stall (no progress) timeout; 0 = 60s
+	UpstreamTimeout time.Duration // wait for the backend's reply after the body; 0 = 5m
+	MaxConns        int           // open client connections; 0 = 10000
+	MaxObjectSize   int64         // largest PutObject body; 0 = 5 GiB
+	Pipes           *pipes.Pool   // required when ZeroCopy is set
+	AccessLog       bool          // log one line per request
+	Logger          *slog.Logger  // nil = slog.Default()
+}
+
+func (c *Config) setDefaults() {
+	if c.MaxHeadSize <= 0 {
+		c.MaxHeadSize = httpparse.DefaultMaxHeadSize
+	}
+	if c.SpliceThreshold <= 0 {
+		c.SpliceThreshold = 256 << 10
+	}
+	if c.HeaderTimeout <= 0 {
+		c.HeaderTimeout = 10 * time.Second
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = 60 * time.Second
+	}
+	if c.BodyTimeout <= 0 {
+		c.BodyTimeout = 60 * time.Second
+	}
+	if c.UpstreamTimeout <= 0 {
+		c.UpstreamTimeout = 5 * time.Minute
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = 10000
+	}
+	if c.MaxObjectSize <= 0 {
+		c.MaxObjectSize = 5 << 30
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Server is the S3 upload endpoint. It implements gnet.EventHandler.
+type Server struct {
+	gnet.BuiltinEventEngine
+
+	cfg    Config
+	log    *slog.Logger
+	router atomic.Pointer[Router]
+	keys   *sigv4.KeyCache
+
+	scratch   sync.Pool // *loopScratch
+	builders  sync.Pool // *upstream.Builder
+	exchanges sync.Pool // *exchange
+	copyBufs  sync.Pool // *[]byte, copy-path pump buffers
+
+	reg      registry
+	workers  sync.WaitGroup
+	booted   chan struct{}
+	stopping atomic.Bool
+	done     chan struct{}
+
+	// maxBuffered bounds what gnet may hold for one connection while the
+	// loop waits (a small body, or pipelined bytes behind a busy request).
+	maxBuffered int
+}
+
+// New returns a Server serving routes.
+func New(cfg Config, router *Router) (*Server, error) {
+	cfg.setDefaults()
+	if cfg.Addr == "" {
+		return nil, errors.New("engine: listen address is required")
+	}
+	if cfg.ZeroCopy && cfg.Pipes == nil {
+		return nil, errors.New("engine: zero copy needs a pipe pool")
+	}
+	s := &Server{
+		cfg:         cfg,
+		log:         cfg.Logger,
+		keys:        sigv4.NewKeyCache(1024),
+		booted:      make(chan struct{}),
+		done:        make(chan struct{}),
+		maxBuffered: cfg.MaxHeadSize + int(cfg.SpliceThreshold) + 64<<10,
+	}
+	s.SetRouter(router)
+	s.scratch.New = func() any { return &loopScratch{req: httpparse.Request{MaxHeadSize: cfg.MaxHeadSize}} }
+	s.builders.New = func() any { return upstream.NewBuilder(s.keys) }
+	s.exchanges.New = func() any {
+		ex := &exchange{s: s}
+		ex.written = ex.onWritten
+		return ex
+	}
+	s.copyBufs.New = func() any { b := make([]byte, 256<<10); return &b }
+	return s, nil
+}
+
+// SetRouter swaps the live routes atomically; requests already routed keep
+// the route they matched.
+func (s *Server) SetRouter(r *Router) {
+	for _, rt := range r.byPrefix {
+		if rt.m == nil {
+			rt.m = newRouteMetrics(rt.Name)
+		}
+	}
+	s.router.Store(r)
+}
+
+// Router returns the live routes.
+func (s *Server) Router() *Router { return s.router.Load() }
+
+// Serve runs the event loops until Shutdown. It returns an error if the
+// listener cannot be set up.
+func (s *Server) Serve() error {
+	defer close(s.done)
+	go s.sweep()
+	err := gnet.Run(s, "tcp://"+s.cfg.Addr,
+		gnet.WithMulticore(true),
+		gnet.WithNumEventLoop(s.cfg.Loops),
+		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+		gnet.WithReuseAddr(true),
+		gnet.WithLogger(gnetLogger{s.log}),
+		gnet.WithLogLevel(logging.WarnLevel),
+	)
+	if err != nil {
+		return fmt.Errorf("cannot serve on %q: %w", s.cfg.Addr, err)
+	}
+	return nil
+}
+
+// Booted is closed once the listener accepts connections.
+func (s *Server) Booted() <-chan struct{} { return s.booted }
+
+// Shutdown stops taking new requests (new ones get 503 SlowDown and a
+// closed connection), waits for in-flight uploads until ctx is done, then
+// stops the event loops and closes every connection.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopping.Store(true)
+	waited := make(chan struct{})
+	go func() { s.workers.Wait(); close(waited) }()
+	var err error
+	select {
+	case <-waited:
+	case <-ctx.Done():
+		err = fmt.Errorf("in-flight uploads did not finish: %w", ctx.Err())
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if serr := gnet.Stop(sctx, "tcp://"+s.cfg.Addr); serr != nil && err == nil {
+		err = serr
+	}
+	<-s.done
+	return err
+}
+
+// InFlight returns the number of requests being relayed.
+func (s *Server) InFlight() int64 { return inflight.Load() }
+
+// OnBoot implements gnet.EventHandler.
+func (s *Server) OnBoot(gnet.Engine) gnet.Action {
+	close(s.booted)
+	return gnet.None
+}
+
+// reenrolled marks a connection handed back to gnet after a detached body.
+type reenrolled struct{ st *connState }
+
+// OnOpen implements gnet.EventHandler.
+func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
+	if r, ok := c.Context().(reenrolled); ok {
+		st := r.st
+		st.gc = c
+		st.detaching = false
+		st.closed = false
+		c.SetContext(st)
+		st.setDeadline(s.cfg.IdleTimeout)
+		s.reg.add(st)
+		return nil, gnet.None
+	}
+	connsAccepted.Inc()
+	if activeConns.Load() >= int64(s.cfg.MaxConns) {
+		connsRejected.Inc()
+		var id [16]byte
+		return appendErrorResponse(nil, errSlowDown.Code, errSlowDown.Status, errSlowDown.Message, appendRequestID(id[:0]), nil, true), gnet.Close
+	}
+	activeConns.Add(1)
+	st := &connState{gc: c}
+	c.SetContext(st)
+	st.setDeadline(s.cfg.IdleTimeout)
+	s.reg.add(st)
+	return nil, gnet.None
+}
+
+// OnClose implements gnet.EventHandler. It also fires when a connection is
+// detached for a body (err is nil then and the connection lives on).
+func (s *Server) OnClose(c gnet.Conn, _ error) gnet.Action {
+	st, ok := c.Context().(*connState)
+	if !ok {
+		return gnet.None
+	}
+	s.reg.remove(st)
+	st.closed = true
+	if !st.detaching {
+		activeConns.Add(-1)
+	}
+	return gnet.None
+}
+
+// gnetLogger routes gnet's logs to slog.
+type gnetLogger struct{ l *slog.Logger }
+
+func (g gnetLogger) Debugf(f string, a ...any) { g.l.Debug(fmt.Sprintf(f, a...), "component", "gnet") }
+func (g gnetLogger) Infof(f string, a ...any)  { g.l.Info(fmt.Sprintf(f, a...), "component", "gnet") }
+func (g gnetLogger) Warnf(f string, a ...any)  { g.l.Warn(fmt.Sprintf(f, a...), "component", "gnet") }
+func (g gnetLogger) Errorf(f string, a ...any) { g.l.Error(fmt.Sprintf(f, a...), "component", "gnet") }
+func (g gnetLogger) Fatalf(f string, a ...any) { g.l.Error(fmt.Sprintf(f, a...), "component", "gnet") }

@@ -1,0 +1,424 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/mizuchi-gw/mizuchi/httpparse"
+	"github.com/mizuchi-gw/mizuchi/pipes"
+	"github.com/mizuchi-gw/mizuchi/upstream"
+)
+
+// exchange is one request relayed by a worker goroutine: the head (and body
+// or its first bytes) copied out of gnet, the upstream head, the reply.
+type exchange struct {
+	s     *Server
+	st    *connState
+	route *Route
+	op    op
+	close bool // the client asked to close after this request
+
+	buf       []byte // client head + body bytes read so far (owned)
+	headLen   int
+	keyLen    int // length of the raw key, a suffix of the request path
+	expect100 bool
+	loop      gnet.EventLoop
+
+	req   httpparse.Request // parsed over buf
+	key   []byte
+	id    []byte
+	head  []byte // upstream head
+	out   []byte // client response
+	resp  httpparse.Response
+	start time.Time
+
+	written gnet.AsyncCallback // ex.onWritten, bound once
+	iov   net.Buffers
+}
+
+func (s *Server) newExchange(st *connState, rt *Route, o op, closeConn bool) *exchange {
+	ex := s.exchanges.Get().(*exchange)
+	ex.st, ex.route, ex.op, ex.close = st, rt, o, closeConn
+	ex.expect100, ex.loop = false, nil
+	ex.start = time.Now()
+	ex.id = appendRequestID(ex.id[:0])
+	return ex
+}
+
+func (s *Server) putExchange(ex *exchange) {
+	if cap(ex.buf) > 1<<20 {
+		ex.buf = nil
+	}
+	ex.st, ex.route, ex.loop = nil, nil, nil
+	ex.iov = ex.iov[:0]
+	s.exchanges.Put(ex)
+}
+
+// prepare parses the copied head and builds the signed upstream head.
+func (ex *exchange) prepare(ctx context.Context) error {
+	ex.req.Reset()
+	ex.req.MaxHeadSize = ex.s.cfg.MaxHeadSize
+	if _, err := ex.req.Parse(ex.buf[:ex.headLen]); err != nil {
+		return err // cannot happen: the loop parsed the same bytes
+	}
+	// The raw key is always a suffix of the path (see Router.Match); the
+	// route was fixed on the loop, so a reload cannot move this request.
+	rawKey := ex.req.Path[len(ex.req.Path)-ex.keyLen:]
+	var err error
+	ex.key, err = httpparse.AppendUnescape(ex.key[:0], rawKey)
+	if err != nil {
+		return err
+	}
+	b := ex.s.builders.Get().(*upstream.Builder)
+	defer ex.s.builders.Put(b)
+	ex.head, err = b.AppendHead(ctx, ex.head[:0], ex.route.Endpoint, &upstream.Request{
+		Method:        ex.req.Method,
+		Key:           ex.key,
+		ContentLength: ex.req.ContentLength,
+		PayloadHash:   ex.req.Header("x-amz-content-sha256"),
+		Headers:       ex.req.Headers,
+	}, time.Now())
+	return err
+}
+
+// relayBuffered relays a request whose body is entirely in ex.buf, then
+// queues the response on the gnet connection.
+func (ex *exchange) relayBuffered() {
+	s := ex.s
+	defer s.workers.Done()
+	defer inflight.Add(-1)
+	ctx := context.Background()
+	status := ex.exchangeBuffered(ctx)
+	ex.finish(status)
+	_ = ex.st.gc.AsyncWrite(ex.out, ex.written)
+}
+
+// onWritten runs on the loop once the response is written or queued. It is
+// bound once per pooled exchange (ex.written) so queuing allocates nothing.
+func (ex *exchange) onWritten(c gnet.Conn, err error) error {
+	s, st := ex.s, ex.st
+	st.busy = false
+	st.continued = false
+	st.headStarted = false
+	closeConn := ex.close || err != nil
+	s.putExchange(ex)
+	if st.closed {
+		return nil
+	}
+	if closeConn {
+		return c.Close()
+	}
+	st.setDeadline(s.cfg.IdleTimeout)
+	if c.InboundBuffered() > 0 {
+		return c.Wake(nil)
+	}
+	return nil
+}
+
+// exchangeBuffered does the upstream round trip for a buffered body and
+// fills ex.out. It returns the status sent to the client.
+func (ex *exchange) exchangeBuffered(ctx context.Context) int {
+	if err := ex.prepare(ctx); err != nil {
+		return ex.fail(errInternal, "cannot build upstream request", err)
+	}
+	ep := ex.route.Endpoint
+	body := ex.buf[ex.headLen:]
+	for attempt := 0; ; attempt++ {
+		up, err := ep.Pool.Get(ctx)
+		if err != nil {
+			upstreamErrors.Inc()
+			return ex.fail(errUnavailable, "cannot reach backend", err)
+		}
+		t0 := time.Now()
+		deadline := t0.Add(ex.s.cfg.UpstreamTimeout)
+		_ = up.SetWriteDeadline(deadline)
+		ex.iov = append(ex.iov[:0], ex.head, body)
+		iov := ex.iov
+		_, err = iov.WriteTo(up)
+		var respBody []byte
+		if err == nil {
+			respBody, err = up.ReadResponse(&ex.resp, deadline)
+		}
+		if err != nil {
+			up.Close()
+			if up.Reused && attempt == 0 {
+				continue // the backend closed an idle connection: retry once on a new one
+			}
+			upstreamErrors.Inc()
+			return ex.fail(errInternal, "backend exchange failed", err)
+		}
+		upstreamLatency.UpdateDuration(t0)
+		bytesCopied.Add(len(body))
+		status := ex.mapResponse(respBody)
+		if ex.resp.Close {
+			up.Close()
+		} else {
+			ep.Pool.Put(up)
+		}
+		return status
+	}
+}
+
+// relayDetached relays a request whose socket left gnet: the body is pumped
+// from the socket to the backend (splice, or copy for TLS), the response is
+// written directly, and the socket is handed back to its event loop.
+func (ex *exchange) relayDetached(fd int) {
+	s := ex.s
+	defer s.workers.Done()
+	defer inflight.Add(-1)
+	defer detachedConns.Add(-1)
+
+	f := os.NewFile(uintptr(fd), "client")
+	nc, err := net.FileConn(f)
+	f.Close()
+	if err != nil {
+		s.log.Warn("cannot adopt detached socket", "err", err)
+		activeConns.Add(-1)
+		s.putExchange(ex)
+		return
+	}
+	tcp := nc.(*net.TCPConn)
+	keep := ex.pumpDetached(tcp)
+	st := ex.st
+	loop := ex.loop
+	s.putExchange(ex)
+	if !keep || s.stopping.Load() {
+		tcp.Close()
+		activeConns.Add(-1)
+		return
+	}
+	_ = tcp.SetDeadline(time.Time{})
+	ch, err := loop.Enroll(gnet.NewContext(context.Background(), reenrolled{st}), tcp)
+	if err != nil {
+		reenrollFail.Inc()
+		tcp.Close()
+		activeConns.Add(-1)
+		return
+	}
+	if res := <-ch; res.Err != nil {
+		reenrollFail.Inc()
+		activeConns.Add(-1)
+	}
+	// Enroll duplicated the socket and closed tcp.
+}
+
+// pumpDetached runs the exchange on a detached socket and reports whether
+// the connection may be kept alive.
+func (ex *exchange) pumpDetached(tcp *net.TCPConn) (keep bool) {
+	s := ex.s
+	ctx := context.Background()
+	writeOut := func() {
+		_ = tcp.SetWriteDeadline(time.Now().Add(s.cfg.BodyTimeout))
+		_, _ = tcp.Write(ex.out)
+	}
+	if err := ex.prepare(ctx); err != nil {
+		ex.close = true
+		ex.finish(ex.fail(errInternal, "cannot build upstream request", err))
+		writeOut()
+		return false
+	}
+	ep := ex.route.Endpoint
+	up, err := ep.Pool.Get(ctx)
+	if err != nil {
+		upstreamErrors.Inc()
+		ex.close = true
+		ex.finish(ex.fail(errUnavailable, "cannot reach backend", err))
+		writeOut()
+		return false
+	}
+	t0 := time.Now()
+	pre := ex.buf[ex.headLen:]
+	remaining := ex.req.ContentLength - int64(len(pre))
+	_ = up.SetWriteDeadline(t0.Add(s.cfg.BodyTimeout))
+	ex.iov = append(ex.iov[:0], ex.head, pre)
+	iov := ex.iov
+	if _, err := iov.WriteTo(up); err != nil {
+		up.Close()
+		upstreamErrors.Inc()
+		ex.close = true
+		ex.finish(ex.fail(errUnavailable, "cannot write to backend", err))
+		writeOut()
+		return false
+	}
+	bytesCopied.Add(len(pre))
+	if ex.expect100 {
+		_ = tcp.SetWriteDeadline(time.Now().Add(s.cfg.BodyTimeout))
+		if _, err := tcp.Write(continue100); err != nil {
+			up.Close()
+			clientAborts.Inc()
+			ex.finish(499)
+			return false
+		}
+	}
+
+	if err := ex.pumpBody(tcp, up, remaining); err != nil {
+		var se *pipes.SideError
+		if errors.As(err, &se) && se.Src {
+			// The client went away or stalled: abort the upstream request
+			// by closing it mid-body, so no object is created.
+			up.Close()
+			clientAborts.Inc()
+			ex.close = true
+			if isTimeout(se.Err) {
+				ex.finish(ex.fail(errRequestTimeout, "client body stalled", se.Err))
+				writeOut()
+			} else {
+				ex.finish(ex.fail(errIncompleteBody, "client closed mid-body", se.Err))
+			}
+			return false
+		}
+		// The backend failed mid-body. It may have answered before closing.
+		upstreamErrors.Inc()
+		ex.close = true
+		if respBody, rerr := up.ReadResponse(&ex.resp, time.Now().Add(2*time.Second)); rerr == nil && ex.resp.Status >= 300 {
+			ex.finish(ex.mapResponse(respBody))
+		} else {
+			ex.finish(ex.fail(errInternal, "backend failed mid-body", err))
+		}
+		up.Close()
+		writeOut()
+		return false
+	}
+	respBody, err := up.ReadResponse(&ex.resp, time.Now().Add(s.cfg.UpstreamTimeout))
+	if err != nil {
+		up.Close()
+		upstreamErrors.Inc()
+		ex.close = true
+		ex.finish(ex.fail(errInternal, "backend response failed", err))
+		writeOut()
+		return false
+	}
+	upstreamLatency.UpdateDuration(t0)
+	ex.finish(ex.mapResponse(respBody))
+	if ex.resp.Close {
+		up.Close()
+	} else {
+		ep.Pool.Put(up)
+	}
+	writeOut()
+	return !ex.close
+}
+
+// pumpChunk bounds one pump call so the stall deadlines are refreshed as the
+// body makes progress: a client slower than pumpChunk per BodyTimeout fails.
+const pumpChunk = 4 << 20
+
+// pumpBody moves n body bytes from the client to the backend: splice when
+// both ends are plain TCP and zero copy is on, else a user-space copy.
+func (ex *exchange) pumpBody(tcp *net.TCPConn, up *upstream.Conn, n int64) error {
+	s := ex.s
+	var pp *pipes.Pipe
+	var src, dst = tcpRaw(tcp), up.Raw
+	if s.cfg.ZeroCopy && up.Raw != nil && src != nil {
+		if p, err := s.cfg.Pipes.Acquire(); err == nil {
+			pp = p
+			defer s.cfg.Pipes.Release(pp)
+		}
+	}
+	var bufp *[]byte
+	if pp == nil {
+		bufp = s.copyBufs.Get().(*[]byte)
+		defer s.copyBufs.Put(bufp)
+	}
+	for n > 0 {
+		chunk := min(n, pumpChunk)
+		d := time.Now().Add(s.cfg.BodyTimeout)
+		_ = tcp.SetReadDeadline(d)
+		_ = up.SetWriteDeadline(d)
+		var m int64
+		var err error
+		if pp != nil {
+			m, err = pipes.Splice(dst, src, pp, chunk)
+			bytesSpliced.Add(int(m))
+		} else {
+			m, err = pipes.Copy(up, tcp, chunk, *bufp)
+			bytesCopied.Add(int(m))
+		}
+		n -= m
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func tcpRaw(c *net.TCPConn) syscall.RawConn {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return rc
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// fail fills ex.out with an S3 error, logs the cause, and returns the status.
+func (ex *exchange) fail(e *s3Error, what string, err error) int {
+	ex.s.log.Warn(what, "id", string(ex.id), "route", ex.route.Name, "op", ex.op.String(), "err", err)
+	ex.out = appendErrorResponse(ex.out[:0], e.Code, e.Status, e.Message, ex.id, ex.req.Path, ex.close)
+	return e.Status
+}
+
+// mapResponse turns the backend's reply into the client's response in ex.out.
+func (ex *exchange) mapResponse(body []byte) int {
+	r := &ex.resp
+	if r.Status >= 200 && r.Status < 300 {
+		out := appendStatusLine(ex.out[:0], r.Status)
+		out = append(out, "x-amz-request-id: "...)
+		out = append(out, ex.id...)
+		out = append(out, "\r\n"...)
+		for _, h := range r.Headers {
+			if upstream.Returned(h.Name) {
+				out = append(out, h.Name...)
+				out = append(out, ": "...)
+				out = append(out, h.Value...)
+				out = append(out, "\r\n"...)
+			}
+		}
+		out = appendDate(out)
+		out = append(out, "Content-Length: 0\r\n"...)
+		if ex.close {
+			out = append(out, "Connection: close\r\n"...)
+		}
+		ex.out = append(out, "\r\n"...)
+		return r.Status
+	}
+	code, msg := upstream.ErrorCode(body)
+	codeS := string(code)
+	if codeS == "" {
+		codeS = "InternalError"
+		if r.Status < 500 {
+			codeS = "InvalidRequest"
+		}
+	}
+	ex.s.log.Warn("backend error", "id", string(ex.id), "route", ex.route.Name, "op", ex.op.String(),
+		"status", r.Status, "code", codeS, "backend_message", string(msg),
+		"backend_request_id", string(ex.resp.Header("x-amz-request-id")))
+	m, ok := backendMessages[codeS]
+	if !ok {
+		m = "The backend rejected the request with " + codeS + "."
+	}
+	ex.out = appendErrorResponse(ex.out[:0], codeS, r.Status, m, ex.id, ex.req.Path, ex.close)
+	return r.Status
+}
+
+// finish records metrics and the access log line for a completed exchange.
+func (ex *exchange) finish(status int) {
+	ex.route.m.count(ex.op, status)
+	requestLatency.UpdateDuration(ex.start)
+	if ex.s.cfg.AccessLog {
+		ex.s.log.Info("request", "id", string(ex.id), "route", ex.route.Name, "op", ex.op.String(),
+			"status", status, "bytes", strconv.FormatInt(ex.req.ContentLength, 10),
+			"ms", time.Since(ex.start).Milliseconds())
+	}
+}

@@ -1,0 +1,85 @@
+package engine
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+)
+
+// connState is the engine's state of one client connection. Fields other
+// than deadline are touched only on the connection's event loop (or by the
+// one worker that owns a detached connection).
+type connState struct {
+	gc gnet.Conn
+
+	busy        bool // a request is being relayed; do not parse the next one
+	continued   bool // 100 Continue was sent for the current request
+	headStarted bool // bytes of a new head have arrived (header timeout runs)
+	detaching   bool // the socket left gnet for a body; OnClose must not count it closed
+	closed      bool
+
+	// deadline is when the sweeper closes the connection (Unix ns; 0 = none).
+	deadline atomic.Int64
+	shard    uint32
+}
+
+func (st *connState) setDeadline(d time.Duration) {
+	st.deadline.Store(nowNanos() + int64(d))
+}
+
+// registry holds in-loop connections so a sweeper can enforce header and
+// idle timeouts, which gnet does not do per connection.
+type registry struct {
+	next   atomic.Uint32
+	shards [16]struct {
+		mu sync.Mutex
+		m  map[*connState]struct{}
+	}
+}
+
+func (r *registry) add(st *connState) {
+	st.shard = r.next.Add(1) % uint32(len(r.shards))
+	sh := &r.shards[st.shard]
+	sh.mu.Lock()
+	if sh.m == nil {
+		sh.m = make(map[*connState]struct{})
+	}
+	sh.m[st] = struct{}{}
+	sh.mu.Unlock()
+}
+
+func (r *registry) remove(st *connState) {
+	sh := &r.shards[st.shard]
+	sh.mu.Lock()
+	delete(sh.m, st)
+	sh.mu.Unlock()
+}
+
+// sweep closes connections whose deadline passed, once a second.
+// Closing goes through gnet's concurrency-safe Close, which runs on the loop.
+func (s *Server) sweep() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-t.C:
+		}
+		now := nowNanos()
+		for i := range s.reg.shards {
+			sh := &s.reg.shards[i]
+			sh.mu.Lock()
+			for st := range sh.m {
+				if d := st.deadline.Load(); d != 0 && now > d {
+					st.deadline.Store(0)
+					timeoutsTotal.Inc()
+					_ = st.gc.Close()
+				}
+			}
+			sh.mu.Unlock()
+		}
+	}
+}

@@ -1,0 +1,108 @@
+package engine
+
+import (
+	"bytes"
+	"sort"
+	"strings"
+
+	"github.com/mizuchi-gw/mizuchi/upstream"
+)
+
+// Route maps a client bucket (a path prefix, or a virtual host name) to a
+// backend endpoint.
+type Route struct {
+	Name     string // the bucket name clients use; virtual-host label
+	Prefix   string // path prefix without trailing '/', e.g. "/uploads"; "" matches every path
+	Endpoint *upstream.Endpoint
+
+	m *routeMetrics
+}
+
+// Router matches requests to routes. It is immutable once built; the live
+// one sits in an atomic pointer so a reload swaps it whole.
+type Router struct {
+	byPrefix []*Route          // longest prefix first
+	byName   map[string]*Route // virtual-host lookup
+	domains  [][]byte          // ".domain" suffixes, lower-case
+}
+
+// NewRouter builds a Router. vhostDomains enable bucket.<domain> addressing.
+func NewRouter(routes []*Route, vhostDomains []string) *Router {
+	r := &Router{byName: make(map[string]*Route, len(routes))}
+	r.byPrefix = append(r.byPrefix, routes...)
+	sort.SliceStable(r.byPrefix, func(i, j int) bool { return len(r.byPrefix[i].Prefix) > len(r.byPrefix[j].Prefix) })
+	for _, rt := range routes {
+		r.byName[rt.Name] = rt
+	}
+	for _, d := range vhostDomains {
+		r.domains = append(r.domains, []byte("."+strings.ToLower(strings.TrimPrefix(d, "."))))
+	}
+	return r
+}
+
+// Routes returns the routes, longest prefix first.
+func (r *Router) Routes() []*Route { return r.byPrefix }
+
+// Match finds the route for a request and returns the raw (still
+// percent-encoded) object key, without its leading '/'. An empty key means a
+// bucket-level request. ok is false when no route matches.
+func (r *Router) Match(host, path []byte) (rt *Route, rawKey []byte, ok bool) {
+	if len(r.domains) > 0 && len(host) > 0 {
+		h := host
+		if i := bytes.LastIndexByte(h, ':'); i >= 0 && bytes.IndexByte(h, ']') < i {
+			h = h[:i]
+		}
+		for _, d := range r.domains {
+			if len(h) > len(d) && hasSuffixFold(h, d) {
+				label := h[:len(h)-len(d)]
+				var lower [63]byte
+				if len(label) > len(lower) {
+					return nil, nil, false
+				}
+				for i, c := range label {
+					if 'A' <= c && c <= 'Z' {
+						c += 'a' - 'A'
+					}
+					lower[i] = c
+				}
+				// A map lookup with a []byte->string conversion does not allocate.
+				if rt, ok := r.byName[string(lower[:len(label)])]; ok {
+					if len(path) > 0 && path[0] == '/' {
+						path = path[1:]
+					}
+					return rt, path, true
+				}
+				return nil, nil, false
+			}
+		}
+	}
+	for _, rt := range r.byPrefix {
+		p := rt.Prefix
+		if len(path) < len(p) || string(path[:len(p)]) != p {
+			continue
+		}
+		rest := path[len(p):]
+		if len(rest) == 0 {
+			return rt, nil, true
+		}
+		if rest[0] != '/' {
+			continue // "/ab" does not match prefix "/a"
+		}
+		return rt, rest[1:], true
+	}
+	return nil, nil, false
+}
+
+func hasSuffixFold(b, suffix []byte) bool {
+	b = b[len(b)-len(suffix):]
+	for i := range suffix {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != suffix[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,135 @@
+package engine
+
+import (
+	"strconv"
+)
+
+// s3Error is one S3 error code with its HTTP status. Values are built once;
+// a response is appended only on failure.
+type s3Error struct {
+	Code    string
+	Status  int
+	Message string
+}
+
+var (
+	errAccessDenied       = &s3Error{"AccessDenied", 403, "Access Denied: this endpoint accepts uploads only."}
+	errMethodNotAllowed   = &s3Error{"MethodNotAllowed", 405, "The specified method is not allowed against this resource."}
+	errNotImplemented     = &s3Error{"NotImplemented", 501, "A header or operation you provided implies functionality that is not implemented."}
+	errNoSuchBucket       = &s3Error{"NoSuchBucket", 404, "The specified bucket does not exist."}
+	errBadRequest         = &s3Error{"BadRequest", 400, "The request could not be parsed."}
+	errInvalidArgument    = &s3Error{"InvalidArgument", 400, "Invalid argument."}
+	errMissingLength      = &s3Error{"MissingContentLength", 411, "You must provide the Content-Length HTTP header."}
+	errEntityTooLarge     = &s3Error{"EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed object size."}
+	errHeaderTooLarge     = &s3Error{"RequestHeaderSectionTooLarge", 431, "Your request header section exceeds the maximum allowed size."}
+	errVersionUnsupported = &s3Error{"HttpVersionNotSupported", 505, "The HTTP version is not supported."}
+	errInternal           = &s3Error{"InternalError", 500, "We encountered an internal error. Please try again."}
+	errUnavailable        = &s3Error{"ServiceUnavailable", 503, "The backend is unreachable. Please try again."}
+	errSlowDown           = &s3Error{"SlowDown", 503, "Please reduce your request rate."}
+	errRequestTimeout     = &s3Error{"RequestTimeout", 400, "Your socket connection to the server was not read from or written to within the timeout period."}
+	errIncompleteBody     = &s3Error{"IncompleteBody", 400, "You did not provide the number of bytes specified by the Content-Length HTTP header."}
+	errStreamingSigned    = &s3Error{"NotImplemented", 501, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD (signed aws-chunked) bodies are not supported yet; use a hex payload hash or UNSIGNED-PAYLOAD."}
+	errChunkedTE          = &s3Error{"NotImplemented", 501, "Transfer-Encoding: chunked bodies are not supported yet; send Content-Length."}
+	errPartsNotYet        = &s3Error{"NotImplemented", 501, "Multipart uploads are not supported by this build yet."}
+	errCopyNotAllowed     = &s3Error{"AccessDenied", 403, "Copying objects is not allowed through this endpoint."}
+	errKeyTooLong         = &s3Error{"KeyTooLongError", 400, "Your key is too long."}
+)
+
+// backendMessages are the messages returned for backend error codes; other
+// codes get a generic message so backend details are never leaked.
+var backendMessages = map[string]string{
+	"XAmzContentSHA256Mismatch": "The provided 'x-amz-content-sha256' header does not match what was computed.",
+	"BadDigest":                 "The Content-MD5 or checksum you specified did not match what was received.",
+	"InvalidDigest":             "The Content-MD5 or checksum you specified is not valid.",
+	"PreconditionFailed":        "At least one of the preconditions you specified did not hold.",
+	"EntityTooSmall":            "Your proposed upload is smaller than the minimum allowed object size.",
+	"EntityTooLarge":            "Your proposed upload exceeds the maximum allowed object size.",
+	"InvalidArgument":           "Invalid argument.",
+	"InvalidRequest":            "Invalid request.",
+	"KeyTooLongError":           "Your key is too long.",
+	"NoSuchUpload":              "The specified multipart upload does not exist.",
+	"InvalidPart":               "One or more of the specified parts could not be found.",
+	"InvalidPartOrder":          "The list of parts was not in ascending order.",
+	"SlowDown":                  "Please reduce your request rate.",
+	"ServiceUnavailable":        "Please reduce your request rate.",
+	"InternalError":             "We encountered an internal error. Please try again.",
+	"MissingContentLength":      "You must provide the Content-Length HTTP header.",
+	"IncompleteBody":            "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+	"ConditionalRequestConflict": "A conflicting operation occurred.",
+}
+
+var statusText = map[int]string{
+	200: "OK", 204: "No Content", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
+	404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 411: "Length Required",
+	412: "Precondition Failed", 413: "Content Too Large", 416: "Range Not Satisfiable",
+	431: "Request Header Fields Too Large", 500: "Internal Server Error", 501: "Not Implemented",
+	502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout", 505: "HTTP Version Not Supported",
+}
+
+func appendStatusLine(dst []byte, status int) []byte {
+	dst = append(dst, "HTTP/1.1 "...)
+	dst = strconv.AppendInt(dst, int64(status), 10)
+	dst = append(dst, ' ')
+	if t, ok := statusText[status]; ok {
+		dst = append(dst, t...)
+	} else {
+		dst = append(dst, "Status"...)
+	}
+	return append(dst, "\r\n"...)
+}
+
+// appendErrorResponse appends a complete S3 XML error response. resource is
+// the request path as the client sent it (may be nil).
+func appendErrorResponse(dst []byte, code string, status int, msg string, reqID []byte, resource []byte, closeConn bool) []byte {
+	var body [1024]byte
+	b := append(body[:0], `<?xml version="1.0" encoding="UTF-8"?>`+"\n<Error><Code>"...)
+	b = appendXMLEscaped(b, code)
+	b = append(b, "</Code><Message>"...)
+	b = appendXMLEscaped(b, msg)
+	b = append(b, "</Message>"...)
+	if len(resource) > 0 && len(resource) < 512 {
+		b = append(b, "<Resource>"...)
+		b = appendXMLEscaped(b, resource)
+		b = append(b, "</Resource>"...)
+	}
+	b = append(b, "<RequestId>"...)
+	b = append(b, reqID...)
+	b = append(b, "</RequestId></Error>"...)
+
+	dst = appendStatusLine(dst, status)
+	dst = append(dst, "x-amz-request-id: "...)
+	dst = append(dst, reqID...)
+	dst = append(dst, "\r\nContent-Type: application/xml\r\nContent-Length: "...)
+	dst = strconv.AppendInt(dst, int64(len(b)), 10)
+	dst = append(dst, "\r\n"...)
+	dst = appendDate(dst)
+	if closeConn {
+		dst = append(dst, "Connection: close\r\n"...)
+	}
+	dst = append(dst, "\r\n"...)
+	return append(dst, b...)
+}
+
+func appendXMLEscaped[T string | []byte](dst []byte, s T) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '<':
+			dst = append(dst, "&lt;"...)
+		case '>':
+			dst = append(dst, "&gt;"...)
+		case '&':
+			dst = append(dst, "&amp;"...)
+		case '"':
+			dst = append(dst, "&quot;"...)
+		case '\'':
+			dst = append(dst, "&apos;"...)
+		default:
+			if c < 0x20 {
+				dst = append(dst, '?')
+			} else {
+				dst = append(dst, c)
+			}
+		}
+	}
+	return dst
+}

@@ -1,0 +1,196 @@
+package engine
+
+import (
+	"bytes"
+	"errors"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/mizuchi-gw/mizuchi/httpparse"
+)
+
+// loopScratch is the parser and key scratch used while handling one event.
+// It is pooled, not per connection, so idle connections cost no parser.
+type loopScratch struct {
+	req httpparse.Request
+	key []byte
+	id  []byte
+	out []byte
+}
+
+var (
+	continue100     = []byte("HTTP/1.1 100 Continue\r\n\r\n")
+	streamingSigned = []byte("STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
+)
+
+// OnTraffic implements gnet.EventHandler. It runs on the event loop and
+// never blocks: it parses the head in gnet's buffer, answers what it can
+// refuse at once, and hands an accepted request to a worker goroutine.
+//
+// Invariant: a connection has at most one request in flight (busy); bytes
+// of the next request stay in gnet's buffer until the response is queued.
+// The views in sc.req point into gnet's buffer and are dead once this
+// function returns: everything a worker needs is copied first.
+func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
+	st, ok := c.Context().(*connState)
+	if !ok {
+		return gnet.Close
+	}
+	if st.busy {
+		if c.InboundBuffered() > s.maxBuffered {
+			return gnet.Close
+		}
+		return gnet.None
+	}
+	buf, _ := c.Peek(-1)
+	if len(buf) == 0 {
+		return gnet.None
+	}
+	if !st.headStarted {
+		st.headStarted = true
+		st.setDeadline(s.cfg.HeaderTimeout)
+	}
+	sc := s.scratch.Get().(*loopScratch)
+	defer s.scratch.Put(sc)
+	req := &sc.req
+	req.Reset()
+	n, err := req.Parse(buf)
+	if err != nil {
+		if errors.Is(err, httpparse.ErrNeedMore) {
+			return gnet.None
+		}
+		return s.refuseHead(c, sc, err)
+	}
+
+	router := s.router.Load()
+	rt, rawKey, found := router.Match(req.Host, req.Path)
+	if !found {
+		return s.refuse(c, st, sc, n, noRoute, opUnknown, errNoSuchBucket)
+	}
+	o, e := classify(req, rawKey)
+	if e != nil {
+		return s.refuse(c, st, sc, n, rt.m, o, e)
+	}
+	if s.stopping.Load() {
+		return s.refuse(c, st, sc, n, rt.m, o, errSlowDown)
+	}
+	switch {
+	case req.Chunked:
+		return s.refuse(c, st, sc, n, rt.m, o, errChunkedTE)
+	case req.ContentLength < 0:
+		return s.refuse(c, st, sc, n, rt.m, o, errMissingLength)
+	case req.ContentLength > s.cfg.MaxObjectSize:
+		return s.refuse(c, st, sc, n, rt.m, o, errEntityTooLarge)
+	case bytes.HasPrefix(req.Header("x-amz-content-sha256"), streamingSigned):
+		return s.refuse(c, st, sc, n, rt.m, o, errStreamingSigned)
+	}
+	sc.key, err = httpparse.AppendUnescape(sc.key[:0], rawKey)
+	if err != nil {
+		return s.refuse(c, st, sc, n, rt.m, o, errInvalidArgument)
+	}
+	if len(sc.key) > 1024 {
+		return s.refuse(c, st, sc, n, rt.m, o, errKeyTooLong)
+	}
+
+	total := int64(n) + req.ContentLength
+	if int64(len(buf)) >= total {
+		// Head and body are here: relay from memory.
+		ex := s.newExchange(st, rt, o, req.Close)
+		ex.buf = append(ex.buf[:0], buf[:total]...)
+		ex.headLen = n
+		ex.keyLen = len(rawKey)
+		_, _ = c.Discard(int(total))
+		st.busy = true
+		st.deadline.Store(0)
+		s.workers.Add(1)
+		inflight.Add(1)
+		go ex.relayBuffered()
+		return gnet.None
+	}
+	if req.ContentLength < s.cfg.SpliceThreshold {
+		// A small body: wait for it in gnet's buffer (bounded by maxBuffered).
+		if req.Expect100 && !st.continued {
+			st.continued = true
+			_, _ = c.Write(continue100)
+		}
+		st.setDeadline(s.cfg.BodyTimeout)
+		return gnet.None
+	}
+	// A large body: take the socket out of gnet and pump it from a worker.
+	if c.OutboundBuffered() > 0 {
+		// A previous response is still queued; detaching now would lose it.
+		_ = c.Wake(nil)
+		return gnet.None
+	}
+	fd, err := c.Dup()
+	if err != nil {
+		s.log.Warn("cannot dup client socket", "err", err)
+		return s.refuse(c, st, sc, n, rt.m, o, errInternal)
+	}
+	ex := s.newExchange(st, rt, o, req.Close)
+	ex.buf = append(ex.buf[:0], buf...)
+	ex.headLen = n
+	ex.keyLen = len(rawKey)
+	ex.expect100 = req.Expect100 && !st.continued
+	ex.loop = c.EventLoop()
+	st.detaching = true
+	st.busy = true
+	detachTotal.Inc()
+	detachedConns.Add(1)
+	s.workers.Add(1)
+	inflight.Add(1)
+	go ex.relayDetached(fd)
+	return gnet.Close
+}
+
+// refuse answers a request with an S3 error from the loop. The connection
+// stays open only when the whole body is already buffered (it is discarded);
+// otherwise the body is never read and the connection is closed.
+func (s *Server) refuse(c gnet.Conn, st *connState, sc *loopScratch, headLen int, m *routeMetrics, o op, e *s3Error) gnet.Action {
+	req := &sc.req
+	total := int64(headLen)
+	if req.ContentLength > 0 {
+		total += req.ContentLength
+	}
+	keep := !req.Close && !req.Chunked && int64(c.InboundBuffered()) >= total
+	sc.id = appendRequestID(sc.id[:0])
+	sc.out = appendErrorResponse(sc.out[:0], e.Code, e.Status, e.Message, sc.id, req.Path, !keep)
+	m.count(o, e.Status)
+	if s.cfg.AccessLog {
+		s.log.Info("request", "id", string(sc.id), "route", m.name, "op", o.String(), "status", e.Status, "code", e.Code)
+	}
+	_, _ = c.Write(sc.out)
+	if !keep {
+		return gnet.Close
+	}
+	_, _ = c.Discard(int(total))
+	st.headStarted = false
+	st.continued = false
+	st.setDeadline(s.cfg.IdleTimeout)
+	if c.InboundBuffered() > 0 {
+		_ = c.Wake(nil)
+	}
+	return gnet.None
+}
+
+// refuseHead answers a head that cannot be parsed and closes the connection.
+func (s *Server) refuseHead(c gnet.Conn, sc *loopScratch, err error) gnet.Action {
+	e := errBadRequest
+	switch {
+	case errors.Is(err, httpparse.ErrHeadTooLarge), errors.Is(err, httpparse.ErrTooManyHeaders):
+		e = errHeaderTooLarge
+	case errors.Is(err, httpparse.ErrUnsupportedVersion):
+		e = errVersionUnsupported
+	case errors.Is(err, httpparse.ErrUnsupportedTransferEncoding):
+		e = errChunkedTE
+	}
+	sc.id = appendRequestID(sc.id[:0])
+	msg := e.Message
+	if e == errBadRequest {
+		msg = "The request could not be parsed: " + err.Error()
+	}
+	sc.out = appendErrorResponse(sc.out[:0], e.Code, e.Status, msg, sc.id, nil, true)
+	noRoute.count(opUnknown, e.Status)
+	_, _ = c.Write(sc.out)
+	return gnet.Close
+}

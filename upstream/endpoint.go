@@ -1,0 +1,215 @@
+package upstream
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/mizuchi-gw/mizuchi/httpparse"
+	"github.com/mizuchi-gw/mizuchi/sigv4"
+)
+
+// ErrCredentials is returned when the route's credentials cannot be retrieved.
+var ErrCredentials = errors.New("upstream: cannot retrieve backend credentials")
+
+// Endpoint is one route's backend: where to connect, which bucket, and how to sign.
+type Endpoint struct {
+	Scheme    string // "http" or "https"
+	Addr      string // host:port to dial
+	Host      string // Host header value (no default port)
+	Region    string
+	Bucket    string
+	KeyPrefix string
+	Creds     aws.CredentialsProvider
+	TLS       *tls.Config // non-nil for https
+
+	Pool *Pool
+
+	hostB      []byte // Host as bytes
+	bucketPath []byte // "/" + URI-encoded bucket + "/"
+}
+
+// NewEndpoint returns an Endpoint with its own connection pool. With
+// pathStyle the bucket is the first path segment (host/bucket/key);
+// otherwise it is a host label (bucket.host/key) and addr must already be
+// the address of that host.
+func NewEndpoint(scheme, addr, host, region, bucket, keyPrefix string, pathStyle bool, creds aws.CredentialsProvider, pc PoolConfig) *Endpoint {
+	if !pathStyle {
+		host = bucket + "." + host
+		addr = bucket + "." + addr
+	}
+	ep := &Endpoint{Scheme: scheme, Addr: addr, Host: host, Region: region, Bucket: bucket, KeyPrefix: keyPrefix, Creds: creds}
+	if scheme == "https" {
+		ep.TLS = &tls.Config{ServerName: hostOnly(host), MinVersion: tls.VersionTLS12}
+	}
+	ep.Pool = NewPool(addr, ep.TLS, pc)
+	ep.hostB = []byte(host)
+	ep.bucketPath = []byte("/")
+	if pathStyle {
+		ep.bucketPath = append(sigv4.AppendURIEncode(ep.bucketPath, []byte(bucket), true), '/')
+	}
+	return ep
+}
+
+func hostOnly(h string) string {
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		return host
+	}
+	return h
+}
+
+// Request is the upstream request to build. Slices are borrowed for the call.
+type Request struct {
+	Method        []byte
+	Key           []byte // decoded object key as the client named it (without KeyPrefix)
+	Query         []byte // upstream query, already encoded ("partNumber=1&uploadId=x"), may be nil
+	ContentLength int64  // -1: no body and no Content-Length header
+	PayloadHash   []byte // client's x-amz-content-sha256, may be nil
+	Headers       []httpparse.Header
+}
+
+// Builder builds signed upstream heads. It is not safe for concurrent use;
+// keep one per worker goroutine (or pool them).
+type Builder struct {
+	signer *sigv4.Signer
+	hdrs   []sigv4.Header
+	path   []byte
+	key    []byte
+	date   []byte
+	auth   []byte
+	lower  []byte
+}
+
+// NewBuilder returns a Builder sharing the signing-key cache kc.
+func NewBuilder(kc *sigv4.KeyCache) *Builder {
+	return &Builder{signer: sigv4.NewSigner(kc), hdrs: make([]sigv4.Header, 0, 32)}
+}
+
+var (
+	unsignedPayload = []byte("UNSIGNED-PAYLOAD")
+	streamingTrail  = []byte("STREAMING-UNSIGNED-PAYLOAD-TRAILER")
+)
+
+// UpstreamPayloadHash returns the x-amz-content-sha256 value to sign upstream
+// for the client's value h: h itself when the backend can verify it, else
+// UNSIGNED-PAYLOAD.
+func UpstreamPayloadHash(h []byte) []byte {
+	if isHexSHA256(h) || bytes.Equal(h, unsignedPayload) || bytes.Equal(h, streamingTrail) {
+		return h
+	}
+	return unsignedPayload
+}
+
+func isHexSHA256(h []byte) bool {
+	if len(h) != 64 {
+		return false
+	}
+	for _, c := range h {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// AppendHead appends the complete signed upstream request head (ending in
+// CRLFCRLF) for r to dst. It may call the credentials provider, which can
+// block on a refresh: never call it on an event loop.
+func (b *Builder) AppendHead(ctx context.Context, dst []byte, ep *Endpoint, r *Request, now time.Time) ([]byte, error) {
+	creds, err := ep.Creds.Retrieve(ctx)
+	if err != nil {
+		return dst, errors.Join(ErrCredentials, err)
+	}
+	b.path = append(b.path[:0], ep.bucketPath...)
+	b.key = append(append(b.key[:0], ep.KeyPrefix...), r.Key...)
+	b.path = sigv4.AppendURIEncode(b.path, b.key, false)
+
+	b.date = sigv4.AppendAmzDate(b.date[:0], now.UTC())
+	ph := UpstreamPayloadHash(r.PayloadHash)
+
+	b.lower = b.lower[:0]
+	b.hdrs = b.hdrs[:0]
+	b.hdrs = append(b.hdrs,
+		sigv4.Header{Name: hdrHost, Value: ep.hostB},
+		sigv4.Header{Name: hdrContentSHA, Value: ph},
+		sigv4.Header{Name: hdrDate, Value: b.date},
+	)
+	if creds.SessionToken != "" {
+		b.hdrs = append(b.hdrs, sigv4.Header{Name: hdrToken, Value: []byte(creds.SessionToken)})
+	}
+	// Lower-case the forwarded names into one scratch buffer; the views are
+	// taken after all appends so growth cannot invalidate them.
+	type span struct{ off, n int }
+	var spans [64]span
+	fwd := spans[:0]
+	var vals [64][]byte
+	for i := range r.Headers {
+		h := &r.Headers[i]
+		if !Forwarded(h.Name) || len(fwd) == len(spans) {
+			continue
+		}
+		off := len(b.lower)
+		for _, c := range h.Name {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b.lower = append(b.lower, c)
+		}
+		vals[len(fwd)] = h.Value
+		fwd = append(fwd, span{off, len(h.Name)})
+	}
+	for i, s := range fwd {
+		b.hdrs = append(b.hdrs, sigv4.Header{Name: b.lower[s.off : s.off+s.n], Value: vals[i]})
+	}
+
+	sr := sigv4.Request{
+		Method:      r.Method,
+		Path:        b.path,
+		Query:       r.Query,
+		Headers:     b.hdrs,
+		PayloadHash: ph,
+		AmzDate:     b.date,
+		Region:      ep.Region,
+		Service:     "s3",
+	}
+	sc := sigv4.Credentials{AccessKey: creds.AccessKeyID, SecretKey: creds.SecretAccessKey, SessionToken: creds.SessionToken}
+	b.auth = b.signer.AppendAuthorization(b.auth[:0], &sc, &sr)
+
+	dst = append(dst, r.Method...)
+	dst = append(dst, ' ')
+	dst = append(dst, b.path...)
+	if len(r.Query) > 0 {
+		dst = append(dst, '?')
+		dst = append(dst, r.Query...)
+	}
+	dst = append(dst, " HTTP/1.1\r\n"...)
+	for _, h := range b.hdrs {
+		dst = append(dst, h.Name...)
+		dst = append(dst, ": "...)
+		dst = append(dst, h.Value...)
+		dst = append(dst, "\r\n"...)
+	}
+	dst = append(dst, "authorization: "...)
+	dst = append(dst, b.auth...)
+	dst = append(dst, "\r\n"...)
+	if r.ContentLength >= 0 {
+		dst = append(dst, "content-length: "...)
+		dst = strconv.AppendInt(dst, r.ContentLength, 10)
+		dst = append(dst, "\r\n"...)
+	}
+	dst = append(dst, "\r\n"...)
+	return dst, nil
+}
+
+var (
+	hdrHost       = []byte("host")
+	hdrContentSHA = []byte("x-amz-content-sha256")
+	hdrDate       = []byte("x-amz-date")
+	hdrToken      = []byte("x-amz-security-token")
+)

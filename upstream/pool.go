@@ -1,0 +1,179 @@
+package upstream
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// PoolConfig tunes a Pool. Zero values mean the documented defaults.
+type PoolConfig struct {
+	MaxIdle     int           // idle connections kept; 0 = 64
+	IdleTimeout time.Duration // an idle connection older than this is closed; 0 = 30s
+	DialTimeout time.Duration // 0 = 5s
+}
+
+// Pool keeps idle keep-alive connections to one backend address.
+// It is safe for concurrent use.
+type Pool struct {
+	addr string
+	tls  *tls.Config
+	cfg  PoolConfig
+
+	mu   sync.Mutex
+	idle []*Conn // LIFO: the most recently used is reused first
+}
+
+// NewPool returns a pool dialing addr (TLS when tc is non-nil).
+func NewPool(addr string, tc *tls.Config, cfg PoolConfig) *Pool {
+	if cfg.MaxIdle <= 0 {
+		cfg.MaxIdle = 64
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 30 * time.Second
+	}
+	if cfg.DialTimeout <= 0 {
+		cfg.DialTimeout = 5 * time.Second
+	}
+	return &Pool{addr: addr, tls: tc, cfg: cfg}
+}
+
+// Conn is one upstream connection. TCP is nil when the connection is TLS
+// (bodies to it take the copy path).
+type Conn struct {
+	net.Conn
+	TCP *net.TCPConn
+	Raw syscall.RawConn // of TCP; nil for TLS
+
+	// Reused is true when the connection served an earlier request; a
+	// failure before any response byte may then be retried on a new one.
+	Reused bool
+
+	pool    *Pool
+	idleAt  time.Time
+	rbuf    []byte // response read buffer
+	rn      int    // bytes valid in rbuf
+	bodyBuf []byte
+}
+
+// Get returns an idle connection or dials a new one. It blocks: call it
+// off the event loop.
+func (p *Pool) Get(ctx context.Context) (*Conn, error) {
+	now := time.Now()
+	for {
+		p.mu.Lock()
+		n := len(p.idle)
+		if n == 0 {
+			p.mu.Unlock()
+			break
+		}
+		c := p.idle[n-1]
+		p.idle[n-1] = nil
+		p.idle = p.idle[:n-1]
+		p.mu.Unlock()
+		if now.Sub(c.idleAt) < p.cfg.IdleTimeout && c.alive() {
+			c.Reused = true
+			return c, nil
+		}
+		c.Conn.Close()
+	}
+	return p.dial(ctx)
+}
+
+func (p *Pool) dial(ctx context.Context) (*Conn, error) {
+	d := net.Dialer{Timeout: p.cfg.DialTimeout, KeepAlive: -1}
+	nc, err := d.DialContext(ctx, "tcp", p.addr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot dial %q: %w", p.addr, err)
+	}
+	tcp := nc.(*net.TCPConn)
+	c := &Conn{pool: p, rbuf: make([]byte, 4096)}
+	if p.tls != nil {
+		tc := tls.Client(nc, p.tls)
+		hctx, cancel := context.WithTimeout(ctx, p.cfg.DialTimeout)
+		defer cancel()
+		if err := tc.HandshakeContext(hctx); err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("cannot complete TLS handshake with %q: %w", p.addr, err)
+		}
+		c.Conn = tc
+		return c, nil
+	}
+	raw, err := tcp.SyscallConn()
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("cannot get raw conn for %q: %w", p.addr, err)
+	}
+	c.Conn, c.TCP, c.Raw = tcp, tcp, raw
+	return c, nil
+}
+
+// Put returns c for reuse. Call it only after a complete response was read
+// and the response did not ask to close; otherwise call c.Close.
+func (p *Pool) Put(c *Conn) {
+	c.idleAt = time.Now()
+	c.rn = 0
+	_ = c.Conn.SetDeadline(time.Time{})
+	p.mu.Lock()
+	if len(p.idle) < p.cfg.MaxIdle {
+		p.idle = append(p.idle, c)
+		p.mu.Unlock()
+		return
+	}
+	p.mu.Unlock()
+	c.Conn.Close()
+}
+
+// Idle returns the number of idle connections.
+func (p *Pool) Idle() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.idle)
+}
+
+// CloseIdle closes all idle connections.
+func (p *Pool) CloseIdle() {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle = nil
+	p.mu.Unlock()
+	for _, c := range idle {
+		c.Conn.Close()
+	}
+}
+
+// Ping dials the backend and closes the connection: a reachability check
+// for readiness probes.
+func (p *Pool) Ping(ctx context.Context) error {
+	d := net.Dialer{Timeout: p.cfg.DialTimeout}
+	nc, err := d.DialContext(ctx, "tcp", p.addr)
+	if err != nil {
+		return fmt.Errorf("cannot dial %q: %w", p.addr, err)
+	}
+	return nc.Close()
+}
+
+// Close closes the connection (it is not returned to the pool).
+func (c *Conn) Close() error { return c.Conn.Close() }
+
+// alive probes an idle connection: a non-blocking MSG_PEEK must find no data
+// and no EOF.
+func (c *Conn) alive() bool {
+	if c.Raw == nil {
+		return true // TLS: rely on the retry of a reused connection
+	}
+	ok := false
+	var b [1]byte
+	err := c.Raw.Read(func(fd uintptr) bool {
+		n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		_ = n
+		ok = errors.Is(err, syscall.EAGAIN)
+		return true
+	})
+	return err == nil && ok
+}
