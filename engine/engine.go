@@ -197,6 +197,9 @@ func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		st.gc = c
 		st.detaching = false
 		st.closed = false
+		st.busy = false
+		st.continued = false
+		st.headStarted = false
 		c.SetContext(st)
 		st.setDeadline(s.cfg.IdleTimeout)
 		s.reg.add(st)

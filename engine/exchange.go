@@ -40,7 +40,7 @@ type exchange struct {
 	start time.Time
 
 	written gnet.AsyncCallback // ex.onWritten, bound once
-	iov   net.Buffers
+	iov     net.Buffers
 }
 
 func (s *Server) newExchange(st *connState, rt *Route, o op, closeConn bool) *exchange {
@@ -251,7 +251,7 @@ func (ex *exchange) pumpDetached(tcp *net.TCPConn) (keep bool) {
 	if ex.expect100 {
 		_ = tcp.SetWriteDeadline(time.Now().Add(s.cfg.BodyTimeout))
 		if _, err := tcp.Write(continue100); err != nil {
-			up.Close()
+			up.Abort()
 			clientAborts.Inc()
 			ex.finish(499)
 			return false
@@ -262,8 +262,8 @@ func (ex *exchange) pumpDetached(tcp *net.TCPConn) (keep bool) {
 		var se *pipes.SideError
 		if errors.As(err, &se) && se.Src {
 			// The client went away or stalled: abort the upstream request
-			// by closing it mid-body, so no object is created.
-			up.Close()
+			// with a reset mid-body, so no object is created.
+			up.Abort()
 			clientAborts.Inc()
 			ex.close = true
 			if isTimeout(se.Err) {

@@ -130,3 +130,13 @@ func TestRequestIDsUnique(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+func TestWithoutBody(t *testing.T) {
+	out := appendErrorResponse(nil, "AccessDenied", 403, "m", []byte("0123456789ABCDEF"), nil, false)
+	head := withoutBody(out)
+	var resp httpparse.Response
+	n, err := resp.Parse(head)
+	if err != nil || n != len(head) {
+		t.Fatalf("withoutBody did not leave exactly a head; n=%d len=%d err=%v", n, len(head), err)
+	}
+}

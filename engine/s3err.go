@@ -38,23 +38,23 @@ var (
 // backendMessages are the messages returned for backend error codes; other
 // codes get a generic message so backend details are never leaked.
 var backendMessages = map[string]string{
-	"XAmzContentSHA256Mismatch": "The provided 'x-amz-content-sha256' header does not match what was computed.",
-	"BadDigest":                 "The Content-MD5 or checksum you specified did not match what was received.",
-	"InvalidDigest":             "The Content-MD5 or checksum you specified is not valid.",
-	"PreconditionFailed":        "At least one of the preconditions you specified did not hold.",
-	"EntityTooSmall":            "Your proposed upload is smaller than the minimum allowed object size.",
-	"EntityTooLarge":            "Your proposed upload exceeds the maximum allowed object size.",
-	"InvalidArgument":           "Invalid argument.",
-	"InvalidRequest":            "Invalid request.",
-	"KeyTooLongError":           "Your key is too long.",
-	"NoSuchUpload":              "The specified multipart upload does not exist.",
-	"InvalidPart":               "One or more of the specified parts could not be found.",
-	"InvalidPartOrder":          "The list of parts was not in ascending order.",
-	"SlowDown":                  "Please reduce your request rate.",
-	"ServiceUnavailable":        "Please reduce your request rate.",
-	"InternalError":             "We encountered an internal error. Please try again.",
-	"MissingContentLength":      "You must provide the Content-Length HTTP header.",
-	"IncompleteBody":            "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+	"XAmzContentSHA256Mismatch":  "The provided 'x-amz-content-sha256' header does not match what was computed.",
+	"BadDigest":                  "The Content-MD5 or checksum you specified did not match what was received.",
+	"InvalidDigest":              "The Content-MD5 or checksum you specified is not valid.",
+	"PreconditionFailed":         "At least one of the preconditions you specified did not hold.",
+	"EntityTooSmall":             "Your proposed upload is smaller than the minimum allowed object size.",
+	"EntityTooLarge":             "Your proposed upload exceeds the maximum allowed object size.",
+	"InvalidArgument":            "Invalid argument.",
+	"InvalidRequest":             "Invalid request.",
+	"KeyTooLongError":            "Your key is too long.",
+	"NoSuchUpload":               "The specified multipart upload does not exist.",
+	"InvalidPart":                "One or more of the specified parts could not be found.",
+	"InvalidPartOrder":           "The list of parts was not in ascending order.",
+	"SlowDown":                   "Please reduce your request rate.",
+	"ServiceUnavailable":         "Please reduce your request rate.",
+	"InternalError":              "We encountered an internal error. Please try again.",
+	"MissingContentLength":       "You must provide the Content-Length HTTP header.",
+	"IncompleteBody":             "You did not provide the number of bytes specified by the Content-Length HTTP header.",
 	"ConditionalRequestConflict": "A conflicting operation occurred.",
 }
 
@@ -108,6 +108,17 @@ func appendErrorResponse(dst []byte, code string, status int, msg string, reqID 
 	}
 	dst = append(dst, "\r\n"...)
 	return append(dst, b...)
+}
+
+// withoutBody cuts the body off a response built by appendErrorResponse
+// (for HEAD requests, whose responses carry headers only).
+func withoutBody(resp []byte) []byte {
+	for i := 3; i < len(resp); i++ {
+		if resp[i] == '\n' && resp[i-1] == '\r' && resp[i-2] == '\n' && resp[i-3] == '\r' {
+			return resp[:i+1]
+		}
+	}
+	return resp
 }
 
 func appendXMLEscaped[T string | []byte](dst []byte, s T) []byte {

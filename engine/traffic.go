@@ -155,6 +155,9 @@ func (s *Server) refuse(c gnet.Conn, st *connState, sc *loopScratch, headLen int
 	keep := !req.Close && !req.Chunked && int64(c.InboundBuffered()) >= total
 	sc.id = appendRequestID(sc.id[:0])
 	sc.out = appendErrorResponse(sc.out[:0], e.Code, e.Status, e.Message, sc.id, req.Path, !keep)
+	if string(req.Method) == "HEAD" {
+		sc.out = withoutBody(sc.out)
+	}
 	m.count(o, e.Status)
 	if s.cfg.AccessLog {
 		s.log.Info("request", "id", string(sc.id), "route", m.name, "op", o.String(), "status", e.Status, "code", e.Code)

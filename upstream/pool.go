@@ -55,6 +55,7 @@ type Conn struct {
 	Reused bool
 
 	pool    *Pool
+	sock    *net.TCPConn // the TCP socket, also under TLS
 	idleAt  time.Time
 	rbuf    []byte // response read buffer
 	rn      int    // bytes valid in rbuf
@@ -92,7 +93,7 @@ func (p *Pool) dial(ctx context.Context) (*Conn, error) {
 		return nil, fmt.Errorf("cannot dial %q: %w", p.addr, err)
 	}
 	tcp := nc.(*net.TCPConn)
-	c := &Conn{pool: p, rbuf: make([]byte, 4096)}
+	c := &Conn{pool: p, sock: tcp, rbuf: make([]byte, 4096)}
 	if p.tls != nil {
 		tc := tls.Client(nc, p.tls)
 		hctx, cancel := context.WithTimeout(ctx, p.cfg.DialTimeout)
@@ -160,6 +161,15 @@ func (p *Pool) Ping(ctx context.Context) error {
 
 // Close closes the connection (it is not returned to the pool).
 func (c *Conn) Close() error { return c.Conn.Close() }
+
+// Abort closes the connection with a TCP reset (SO_LINGER 0) instead of a
+// FIN. A backend that sees a FIN mid-body may still commit the truncated
+// object (versitygw v1.8.0 does with UNSIGNED-PAYLOAD); a reset makes it
+// fail the request, so an aborted upload leaves nothing behind.
+func (c *Conn) Abort() error {
+	_ = c.sock.SetLinger(0)
+	return c.sock.Close()
+}
 
 // alive probes an idle connection: a non-blocking MSG_PEEK must find no data
 // and no EOF.

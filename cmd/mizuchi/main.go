@@ -103,6 +103,9 @@ func run(log *slog.Logger) error {
 		return fmt.Errorf("refusing to start: the configuration uses features this build does not implement (serving without them would be unsafe): %v", u)
 	}
 
+	for _, ig := range cfg.Ignored() {
+		log.Warn("configuration key accepted but has no effect in this build", "key", ig)
+	}
 	ctx := context.Background()
 	router, err := buildRouter(ctx, cfg)
 	if err != nil {

@@ -1,0 +1,59 @@
+# Mizuchi — upload-only S3 gateway. `make` lists the targets.
+
+GO          ?= go
+BIN         ?= bin/mizuchi
+FUZZTIME    ?= 30s
+TEST_TIMEOUT ?= 14m
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+INSTALL_VERSITYGW = ./scripts/install-versitygw.sh
+
+SHELL       := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.PHONY: help build run test test-race test-long bench fuzz lint check versitygw
+
+help: ## list targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+build: ## build bin/mizuchi
+	$(GO) build -o $(BIN) ./cmd/mizuchi
+
+versitygw: ## install the pinned versitygw (S3 backend for tests and dev mode)
+	@$(INSTALL_VERSITYGW) >/dev/null
+
+run: build ## run mizuchi in dev mode with an embedded versitygw backend
+	vgw="$$($(INSTALL_VERSITYGW) | tail -n1)" && ./$(BIN) -dev-versitygw "$$vgw"
+
+test: ## go vet, then all tests (end-to-end included) against versitygw
+	vgw="$$($(INSTALL_VERSITYGW) | tail -n1)" && \
+	$(GO) vet ./... && \
+	MIZUCHI_VERSITYGW="$$vgw" $(GO) test -shuffle=on -timeout $(TEST_TIMEOUT) ./...
+
+test-race: ## all tests with the race detector
+	vgw="$$($(INSTALL_VERSITYGW) | tail -n1)" && \
+	MIZUCHI_VERSITYGW="$$vgw" $(GO) test -race -shuffle=on -timeout $(TEST_TIMEOUT) ./...
+
+test-long: ## long-running tests (-run Long, MIZUCHI_LONG=1)
+	vgw="$$($(INSTALL_VERSITYGW) | tail -n1)" && \
+	MIZUCHI_VERSITYGW="$$vgw" MIZUCHI_LONG=1 $(GO) test -run Long -timeout 60m ./...
+
+bench: ## load benchmarks (bench/run.sh)
+	bash bench/run.sh
+
+fuzz: ## run every fuzz target in ./fuzz/ for FUZZTIME each
+	@targets="$$($(GO) test -list 'Fuzz.*' ./fuzz/ | grep '^Fuzz' || true)"; \
+	if [ -z "$$targets" ]; then echo "no fuzz targets in ./fuzz/"; exit 0; fi; \
+	for t in $$targets; do \
+		echo "== $$t ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./fuzz/ || exit 1; \
+	done
+
+lint: ## go vet and staticcheck (pinned)
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+check: ## gofmt, lint, test
+	@out="$$(find . -name '*.go' -not -path './.git/*' -not -path './.dev/*' -not -path './.tools/*' -print0 | xargs -0 -r gofmt -l)"; \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(MAKE) lint
+	$(MAKE) test

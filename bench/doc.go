@@ -1,0 +1,19 @@
+// Package bench holds Mizuchi's load tools; it has no Go code of its own.
+//
+// The tools are separate binaries:
+//
+//   - bench/sink: a minimal S3-like upstream on plain net+bufio. It answers
+//     PutObject and the multipart calls without checking signatures and
+//     discards bodies through a reusable 256 KiB read buffer, so it costs
+//     far less CPU per request than the gateway under test.
+//   - bench/loadgen: a raw-TCP keep-alive PUT generator. Bodies come from one
+//     pre-filled buffer shared by all connections; runs are bounded in time
+//     and request count; it reports latency percentiles and, from /proc,
+//     the CPU seconds and peak RSS of the processes named with -pid.
+//   - bench/report: merges the per-run JSON files of run.sh into one table
+//     with medians and min–max spreads across rounds.
+//
+// bench/run.sh (what `make bench` calls) wires them together: sink, Mizuchi in
+// front of it, direct and proxied rows alternating, results written to
+// bench/results/. Everything binds to 127.0.0.1 only. See bench/README.md.
+package bench

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// maxTotalSamples bounds the latency samples kept across all connections
+// (16 MB of int64); beyond it each connection keeps a uniform reservoir.
+const maxTotalSamples = 2 << 20
+
+// maxDuration bounds a run even if -duration says more.
+const maxDuration = time.Hour
+
+// config is one load run.
+type config struct {
+	addr      string // host:port to dial
+	host      string // Host header
+	path      string // key prefix, e.g. /uploads/bench; keys get /<conn>-<seq>
+	size      int64  // body bytes per request
+	conns     int
+	duration  time.Duration
+	requests  int64 // 0: unlimited within duration
+	expect100 bool
+	timeout   time.Duration // per request: dial, write and read together
+	bufSize   int           // shared body buffer; bodies repeat it
+	newSigner func() signer
+}
+
+// configFromURL fills addr, host and path from an http:// URL.
+func configFromURL(cfg *config, raw string, allowNonLoopback bool) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("cannot parse -url %q: %w", raw, err)
+	}
+	if u.Scheme != "http" {
+		return fmt.Errorf("-url %q: only http:// is supported", raw)
+	}
+	if u.RawQuery != "" {
+		return fmt.Errorf("-url %q: a query is not supported", raw)
+	}
+	host := u.Hostname()
+	port := u.Port()
+	if port == "" {
+		port = "80"
+	}
+	if !allowNonLoopback {
+		ip := net.ParseIP(host)
+		if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return fmt.Errorf("-url host %q is not a loopback address (see -allow-nonloopback)", host)
+		}
+	}
+	cfg.addr = net.JoinHostPort(host, port)
+	cfg.host = u.Host
+	cfg.path = u.EscapedPath()
+	for len(cfg.path) > 0 && cfg.path[len(cfg.path)-1] == '/' {
+		cfg.path = cfg.path[:len(cfg.path)-1]
+	}
+	return nil
+}
+
+func (cfg *config) validate() error {
+	switch {
+	case cfg.addr == "":
+		return errors.New("no target address")
+	case cfg.conns <= 0:
+		return errors.New("-conns must be positive")
+	case cfg.size < 0:
+		return errors.New("-size must not be negative")
+	case cfg.duration <= 0:
+		return errors.New("-duration must be positive: every run is bounded in time")
+	case cfg.duration > maxDuration:
+		return fmt.Errorf("-duration must be at most %s", maxDuration)
+	case cfg.requests < 0:
+		return errors.New("-requests must not be negative")
+	case cfg.timeout <= 0:
+		return errors.New("-timeout must be positive")
+	case cfg.bufSize <= 0:
+		return errors.New("body buffer size must be positive")
+	case cfg.newSigner == nil:
+		return errors.New("no signer")
+	}
+	return nil
+}
+
+// result is what a run measured on the generator side.
+type result struct {
+	ok        int64 // 2xx responses
+	bodyBytes int64 // body bytes of 2xx requests
+	errs      map[string]int64
+	firstErr  map[string]string // one example message per kind
+	dials     int64
+	elapsed   time.Duration
+	latencies []time.Duration // successful requests only; unsorted, sampled
+}
+
+func (r *result) errTotal() int64 {
+	var n int64
+	for _, v := range r.errs {
+		n += v
+	}
+	return n
+}
+
+// run drives cfg.conns connections until cfg.duration passes, cfg.requests
+// have been started, or ctx is cancelled, whichever is first. A request in
+// flight at the deadline finishes (within cfg.timeout) and is counted; elapsed
+// runs until the last one does.
+func run(ctx context.Context, cfg *config) (*result, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	body := make([]byte, min(int64(cfg.bufSize), max(cfg.size, 1)))
+	for i := range body {
+		body[i] = byte('a' + i%26)
+	}
+	perConn := maxTotalSamples / cfg.conns
+	if cfg.requests > 0 {
+		perConn = int(min(int64(perConn), cfg.requests))
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, cfg.duration)
+	defer cancel()
+	var started atomic.Int64
+	workers := make([]*worker, cfg.conns)
+	for i := range workers {
+		workers[i] = newWorker(i, cfg, body, cfg.newSigner(), perConn)
+	}
+
+	begin := time.Now()
+	var wg sync.WaitGroup
+	for _, w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer w.closeConn()
+			for ctx.Err() == nil {
+				if cfg.requests > 0 && started.Add(1) > cfg.requests {
+					return
+				}
+				t0 := time.Now()
+				kind := w.one()
+				d := time.Since(t0)
+				if kind != "" {
+					w.errs[kind]++
+					if kind == errDial {
+						// Do not spin on a refused port; the run is bounded anyway.
+						select {
+						case <-ctx.Done():
+						case <-time.After(10 * time.Millisecond):
+						}
+					}
+					continue
+				}
+				w.ok++
+				w.bytes += cfg.size
+				w.record(d)
+			}
+		}()
+	}
+	wg.Wait()
+
+	res := &result{errs: make(map[string]int64), firstErr: make(map[string]string), elapsed: time.Since(begin)}
+	total := 0
+	for _, w := range workers {
+		total += len(w.lat)
+	}
+	res.latencies = make([]time.Duration, 0, total)
+	for _, w := range workers {
+		res.ok += w.ok
+		res.bodyBytes += w.bytes
+		res.dials += w.dials
+		for k, v := range w.errs {
+			res.errs[k] += v
+		}
+		for k, v := range w.first {
+			if _, ok := res.firstErr[k]; !ok {
+				res.firstErr[k] = v
+			}
+		}
+		res.latencies = append(res.latencies, w.lat...)
+	}
+	return res, nil
+}

@@ -1,0 +1,269 @@
+// Command report merges the per-run JSON files written by loadgen -json
+// (tagged workload=, target=, round= by bench/run.sh) into one table: for each
+// workload and target the median across rounds with the min–max spread, the
+// proxy's CPU per GB and per request, its peak RSS, and the ratio of each
+// target to the "direct" baseline of the same workload and round.
+//
+//	report -out results.json run1.json run2.json ...
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+var (
+	out      = flag.String("out", "", "also write the merged runs and the summary as JSON to this file")
+	baseline = flag.String("baseline", "direct", "target the ratio column divides by")
+	note     = flag.String("note", "", "free text stored in the JSON (e.g. why fewer rounds ran)")
+)
+
+// run is the subset of loadgen's report that the table needs.
+type run struct {
+	Tags       map[string]string `json:"tags"`
+	Size       int64             `json:"size_bytes"`
+	Conns      int               `json:"conns"`
+	ElapsedSec float64           `json:"elapsed_s"`
+	Requests   int64             `json:"requests"`
+	ErrorTotal int64             `json:"error_total"`
+	ReqPerSec  float64           `json:"req_per_s"`
+	MBPerSec   float64           `json:"mb_per_s"`
+	Latency    struct {
+		P50US float64 `json:"p50_us"`
+		P99US float64 `json:"p99_us"`
+	} `json:"latency"`
+	Generator proc   `json:"generator"`
+	Procs     []proc `json:"procs"`
+	Host      *struct {
+		BusyFraction float64 `json:"busy_fraction"`
+		StealSec     float64 `json:"steal_s"`
+		PSISomeFrac  float64 `json:"psi_cpu_some"`
+	} `json:"host"`
+}
+
+type proc struct {
+	Role         string  `json:"role"`
+	CPUSec       float64 `json:"cpu_s"`
+	CPUSecPerGB  float64 `json:"cpu_s_per_gb"`
+	USPerReq     float64 `json:"cpu_us_per_req"`
+	PeakRSSBytes int64   `json:"peak_rss_bytes"`
+	Error        string  `json:"error"`
+}
+
+func (r *run) proc(role string) *proc {
+	for i := range r.Procs {
+		if r.Procs[i].Role == role && r.Procs[i].Error == "" {
+			return &r.Procs[i]
+		}
+	}
+	return nil
+}
+
+// stat is a median with its min–max spread.
+type stat struct {
+	Median float64 `json:"median"`
+	Min    float64 `json:"min"`
+	Max    float64 `json:"max"`
+	N      int     `json:"n"`
+}
+
+func newStat(v []float64) stat {
+	if len(v) == 0 {
+		return stat{}
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	m := s[len(s)/2]
+	if len(s)%2 == 0 {
+		m = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return stat{Median: m, Min: s[0], Max: s[len(s)-1], N: len(s)}
+}
+
+// row is one workload × target line of the table.
+type row struct {
+	Workload      string `json:"workload"`
+	Target        string `json:"target"`
+	Rounds        int    `json:"rounds"`
+	Errors        int64  `json:"errors"`
+	ReqPerSec     stat   `json:"req_per_s"`
+	MBPerSec      stat   `json:"mb_per_s"`
+	P50US         stat   `json:"p50_us"`
+	P99US         stat   `json:"p99_us"`
+	ProxyCPUPerGB *stat  `json:"proxy_cpu_s_per_gb,omitempty"`
+	ProxyUSPerReq *stat  `json:"proxy_cpu_us_per_req,omitempty"`
+	ProxyPeakRSS  int64  `json:"proxy_peak_rss_bytes,omitempty"` // max over rounds
+	SinkUSPerReq  *stat  `json:"sink_cpu_us_per_req,omitempty"`
+	GenUSPerReq   stat   `json:"generator_cpu_us_per_req"`
+	HostBusy      stat   `json:"host_busy_fraction"`
+	CPUPressure   stat   `json:"psi_cpu_some"`
+	RatioReqPerS  *stat  `json:"ratio_req_per_s,omitempty"` // per round: target / baseline
+	RatioMBPerS   *stat  `json:"ratio_mb_per_s,omitempty"`
+}
+
+func main() {
+	flag.Parse()
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if flag.NArg() == 0 {
+		log.Error("no input files; usage: report [-out FILE] run.json ...")
+		os.Exit(2)
+	}
+	var runs []run
+	var raw []json.RawMessage
+	for _, name := range flag.Args() {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			log.Error("cannot read run", "file", name, "err", err)
+			os.Exit(1)
+		}
+		var r run
+		if err := json.Unmarshal(b, &r); err != nil {
+			log.Error("cannot parse run", "file", name, "err", err)
+			os.Exit(1)
+		}
+		runs = append(runs, r)
+		raw = append(raw, b)
+	}
+	rows := summarize(runs, *baseline)
+	writeTable(os.Stdout, rows)
+	if *out != "" {
+		doc := struct {
+			CreatedAt time.Time         `json:"created_at"`
+			Note      string            `json:"note,omitempty"`
+			Summary   []row             `json:"summary"`
+			Runs      []json.RawMessage `json:"runs"`
+		}{time.Now().UTC(), *note, rows, raw}
+		b, _ := json.MarshalIndent(doc, "", "  ")
+		if err := os.WriteFile(*out, append(b, '\n'), 0o644); err != nil {
+			log.Error("cannot write -out", "err", err)
+			os.Exit(1)
+		}
+	}
+}
+
+func summarize(runs []run, baseline string) []row {
+	type key struct{ workload, target string }
+	groups := map[key][]*run{}
+	var order []key
+	byRound := map[[3]string]*run{} // workload, target, round
+	for i := range runs {
+		r := &runs[i]
+		k := key{r.Tags["workload"], r.Tags["target"]}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], r)
+		byRound[[3]string{k.workload, k.target, r.Tags["round"]}] = r
+	}
+	var rows []row
+	for _, k := range order {
+		g := groups[k]
+		rw := row{Workload: k.workload, Target: k.target, Rounds: len(g)}
+		var rps, mbs, p50, p99, gen, busy, psi, pGB, pReq, sReq, rr, rm []float64
+		for _, r := range g {
+			rw.Errors += r.ErrorTotal
+			rps = append(rps, r.ReqPerSec)
+			mbs = append(mbs, r.MBPerSec)
+			p50 = append(p50, r.Latency.P50US)
+			p99 = append(p99, r.Latency.P99US)
+			gen = append(gen, r.Generator.USPerReq)
+			if r.Host != nil {
+				busy = append(busy, r.Host.BusyFraction)
+				psi = append(psi, r.Host.PSISomeFrac)
+			}
+			if p := r.proc("proxy"); p != nil {
+				pGB = append(pGB, p.CPUSecPerGB)
+				pReq = append(pReq, p.USPerReq)
+				rw.ProxyPeakRSS = max(rw.ProxyPeakRSS, p.PeakRSSBytes)
+			}
+			if p := r.proc("sink"); p != nil {
+				sReq = append(sReq, p.USPerReq)
+			}
+			if b := byRound[[3]string{k.workload, baseline, r.Tags["round"]}]; b != nil && k.target != baseline {
+				if b.ReqPerSec > 0 {
+					rr = append(rr, r.ReqPerSec/b.ReqPerSec)
+				}
+				if b.MBPerSec > 0 {
+					rm = append(rm, r.MBPerSec/b.MBPerSec)
+				}
+			}
+		}
+		rw.ReqPerSec, rw.MBPerSec = newStat(rps), newStat(mbs)
+		rw.P50US, rw.P99US = newStat(p50), newStat(p99)
+		rw.GenUSPerReq, rw.HostBusy, rw.CPUPressure = newStat(gen), newStat(busy), newStat(psi)
+		rw.ProxyCPUPerGB, rw.ProxyUSPerReq = optStat(pGB), optStat(pReq)
+		rw.SinkUSPerReq = optStat(sReq)
+		rw.RatioReqPerS, rw.RatioMBPerS = optStat(rr), optStat(rm)
+		rows = append(rows, rw)
+	}
+	return rows
+}
+
+func optStat(v []float64) *stat {
+	if len(v) == 0 {
+		return nil
+	}
+	s := newStat(v)
+	return &s
+}
+
+func writeTable(w io.Writer, rows []row) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "workload\ttarget\tn\treq/s (min–max)\tMB/s (min–max)\tp50\tp99\tproxy s/GB\tproxy µs/req\tproxy RSS\tsink µs/req\tgen µs/req\thost busy\tcpu psi\tx req/s (min–max)\tx MB/s (min–max)\terrors\t")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.0f%%\t%.0f%%\t%s\t%s\t%d\t\n",
+			r.Workload, r.Target, r.Rounds,
+			spread(r.ReqPerSec, "%.0f"), spread(r.MBPerSec, "%.1f"),
+			dur(r.P50US.Median), dur(r.P99US.Median),
+			opt(r.ProxyCPUPerGB, "%.3f"), opt(r.ProxyUSPerReq, "%.1f"), rss(r.ProxyPeakRSS),
+			opt(r.SinkUSPerReq, "%.1f"), r.GenUSPerReq.Median, 100*r.HostBusy.Median, 100*r.CPUPressure.Median,
+			optSpread(r.RatioReqPerS), optSpread(r.RatioMBPerS), r.Errors)
+	}
+	tw.Flush()
+}
+
+func spread(s stat, f string) string {
+	if s.N <= 1 {
+		return fmt.Sprintf(f, s.Median)
+	}
+	return fmt.Sprintf(f+" ("+f+"–"+f+")", s.Median, s.Min, s.Max)
+}
+
+func optSpread(s *stat) string {
+	if s == nil {
+		return "-"
+	}
+	return spread(*s, "%.2f")
+}
+
+func opt(s *stat, f string) string {
+	if s == nil {
+		return "-"
+	}
+	return fmt.Sprintf(f, s.Median)
+}
+
+func dur(us float64) string {
+	switch {
+	case us >= 1e6:
+		return fmt.Sprintf("%.2fs", us/1e6)
+	case us >= 1e3:
+		return fmt.Sprintf("%.1fms", us/1e3)
+	}
+	return fmt.Sprintf("%.0fµs", us)
+}
+
+func rss(b int64) string {
+	if b == 0 {
+		return "-"
+	}
+	return strings.TrimSuffix(fmt.Sprintf("%.0fMiB", float64(b)/(1<<20)), ".0")
+}

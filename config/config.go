@@ -1,0 +1,341 @@
+package config
+
+import "time"
+
+// Config is the whole gateway configuration. Build it with Load, Parse or
+// Dev; a Config returned by them is finished (defaults and derived values
+// applied) and valid. A Config changed afterwards (ApplyFlags, tests) should be
+// checked again with Validate.
+type Config struct {
+	Server  Server   `yaml:"server"`
+	Buckets []Bucket `yaml:"buckets"`
+	Metrics Metrics  `yaml:"metrics"`
+	// Tracing is accepted for compatibility with the original format and
+	// validated, but this build exports no traces (see Ignored).
+	Tracing Tracing `yaml:"tracing"`
+
+	// DevDataDir is set only by Dev: the directory the embedded development
+	// S3 backend stores objects under. Empty for a loaded configuration.
+	DevDataDir string `yaml:"-"`
+
+	// lines maps a key path to the line it was read from, so validation
+	// errors can point into the file. Nil for configurations built in code.
+	lines map[string]int
+}
+
+// Server configures the S3 listener and the admin listener.
+type Server struct {
+	// Address is the S3 listen address, host:port (original key).
+	// Default "0.0.0.0:8080".
+	Address string `yaml:"address"`
+	// AdminAddress is the admin/metrics listen address (/metrics, /healthz,
+	// /readyz, /debug/pprof/). Default: "0.0.0.0:<metrics.port>" when
+	// metrics.enabled is true, as the original served metrics; otherwise
+	// empty, which means no admin listener.
+	AdminAddress string `yaml:"admin_address"`
+	// ZeroCopy is the original splice switch and pipe size.
+	ZeroCopy ZeroCopy `yaml:"zero_copy"`
+	// Loops is the number of gnet event loops. Default 0 = GOMAXPROCS.
+	Loops int `yaml:"loops"`
+	// PipePool is the maximum number of pipe pairs kept for splicing.
+	// Default 256.
+	PipePool int `yaml:"pipe_pool"`
+	// SpliceThreshold: bodies of at least this many bytes are spliced;
+	// smaller ones are relayed in the event loop. Default 256KiB.
+	// 0 splices every body.
+	SpliceThreshold Size `yaml:"splice_threshold"`
+	// VirtualHostDomains enables virtual-hosted addressing: with "s3.local",
+	// a request for host "uploads.s3.local" goes to the bucket named
+	// "uploads". Lower-cased, without port or trailing dot. Default none
+	// (path-style only).
+	VirtualHostDomains []string `yaml:"virtual_host_domains"`
+	// MaxHeaderBytes caps the request head size. Default 64KiB.
+	MaxHeaderBytes Size `yaml:"max_header_bytes"`
+	// HeaderTimeout bounds the time to receive a request head.
+	// YAML: header_timeout_seconds (number of seconds or "10s"). Default 10s.
+	HeaderTimeout time.Duration `yaml:"header_timeout_seconds,s"`
+	// IdleTimeout closes keep-alive connections idle this long.
+	// YAML: idle_timeout_seconds. Default 60s.
+	IdleTimeout time.Duration `yaml:"idle_timeout_seconds,s"`
+	// BodyTimeout is the stall timeout while reading a body: the upload is
+	// aborted when no byte arrives for this long. YAML: body_timeout_seconds.
+	// Default 60s.
+	BodyTimeout time.Duration `yaml:"body_timeout_seconds,s"`
+	// MaxConnections caps concurrent client connections. Default 10000.
+	MaxConnections int `yaml:"max_connections"`
+	// TLS is parsed and validated (both files exist) but not implemented in
+	// this build (see Unsupported). Default: off.
+	TLS TLS `yaml:"tls"`
+}
+
+// ZeroCopy is the original server.zero_copy section.
+type ZeroCopy struct {
+	// Enabled: false forces the copy path everywhere. Default true.
+	Enabled bool `yaml:"enabled"`
+	// PipeBufferSize is the size of each pipe (F_SETPIPE_SZ), 4KiB..1GiB.
+	// Default 1MiB (1048576), as the original.
+	PipeBufferSize Size `yaml:"pipe_buffer_size"`
+}
+
+// TLS names the certificate and key for the S3 listener.
+type TLS struct {
+	CertFile string `yaml:"cert_file"` // PEM certificate chain; default none
+	KeyFile  string `yaml:"key_file"`  // PEM private key; default none
+}
+
+// Enabled reports whether TLS is configured.
+func (t *TLS) Enabled() bool { return t.CertFile != "" || t.KeyFile != "" }
+
+// Bucket is one upload route (the original "buckets[]" entry).
+type Bucket struct {
+	// Name is the bucket name clients use with virtual-hosted addressing and
+	// the route's label in logs and metrics. Required, unique,
+	// [A-Za-z0-9._-]{1,63} (lower-case DNS form when virtual hosts are on).
+	Name string `yaml:"name"`
+	// PathPrefix routes path-style requests: "/uploads/key" matches
+	// "/uploads". It starts with '/', has no trailing '/', and is unique; the
+	// longest matching prefix wins. Default "/" + Name (the original required
+	// it).
+	PathPrefix string `yaml:"path_prefix"`
+	// S3 is the upstream backend.
+	S3 S3 `yaml:"s3"`
+	// Auth is authentication; parsed and validated, not implemented in this
+	// build (see Unsupported). Default: off.
+	Auth Auth `yaml:"auth"`
+	// Authz is authorization; parsed and validated, not implemented in this
+	// build (see Unsupported). Default: off.
+	Authz Authz `yaml:"authz"`
+	// Upload is the original multipart tuning. Accepted and validated; the
+	// gateway passes the client's own multipart calls through, so it has no
+	// effect here.
+	Upload Upload `yaml:"upload"`
+	// AllowHead allows HeadObject on this route. Default false.
+	AllowHead bool `yaml:"allow_head"`
+}
+
+// S3 is the upstream backend of a route.
+type S3 struct {
+	// Bucket is the backend bucket. Required.
+	Bucket string `yaml:"bucket"`
+	// Region signs upstream requests. Required.
+	Region string `yaml:"region"`
+	// EndpointURL is the backend base URL, "http://host[:port]" or
+	// "https://host[:port]" without path, query or user info. YAML key
+	// "endpoint". Default empty = AWS, https://s3.<region>.amazonaws.com
+	// (amazonaws.com.cn for cn-* regions). See Endpoint.
+	EndpointURL string `yaml:"endpoint"`
+	// AccessKey and SecretKey are static upstream credentials; set both or
+	// neither. Neither means the standard AWS chain (see Credentials).
+	AccessKey string `yaml:"access_key"`
+	SecretKey string `yaml:"secret_key"`
+	// SessionToken goes with static keys (temporary credentials). Default none.
+	SessionToken string `yaml:"session_token"`
+	// KeyPrefix is prepended to every object key upstream, e.g. "incoming/".
+	// It must not start with '/'. Default none.
+	KeyPrefix string `yaml:"key_prefix"`
+	// ForcePathStyle selects path-style upstream URLs (host/bucket/key)
+	// instead of virtual-hosted ones (bucket.host/key). Nil = automatic:
+	// path-style for a custom endpoint (MinIO and most S3-compatible
+	// servers), virtual-hosted for AWS unless the bucket name contains a dot.
+	// Use UsePathStyle rather than reading this field.
+	ForcePathStyle *bool `yaml:"force_path_style"`
+}
+
+// Upload is the original per-route multipart tuning (no effect in this
+// build).
+type Upload struct {
+	MultipartThreshold Size `yaml:"multipart_threshold"` // default 50MiB, as the original
+	PartSize           Size `yaml:"part_size"`           // default 100MiB, as the original
+	ConcurrentParts    int  `yaml:"concurrent_parts"`    // default 4, at least 1
+}
+
+// Auth is a route's authentication (original keys: enabled, jwt, sigv4).
+type Auth struct {
+	// Enabled turns authentication on; then jwt or sigv4 (or both) must be
+	// configured. Default false.
+	Enabled bool   `yaml:"enabled"`
+	JWT     *JWT   `yaml:"jwt"`   // nil when absent
+	SigV4   *SigV4 `yaml:"sigv4"` // nil when absent
+}
+
+// JWT configures bearer-token authentication. Original keys: algorithm,
+// secret, public_key, jwks_url, cache_ttl_seconds, issuer, audience,
+// token_sources; the others are additions.
+type JWT struct {
+	// Algorithm is the original single algorithm. It is merged into
+	// Algorithms by the loader; read Algorithms.
+	Algorithm string `yaml:"algorithm"`
+	// Algorithms accepted: HS256/384/512, RS256/384/512, PS256/384/512,
+	// ES256/384/512, EdDSA. Default [Algorithm], else [HS256] when Secret is
+	// set, else [RS256]. HS* needs Secret; the others need a public key or
+	// JWKS.
+	Algorithms []string `yaml:"algorithms"`
+	// Secret is the HMAC key. Default none.
+	Secret string `yaml:"secret"`
+	// PublicKey is a PEM public key; PublicKeyFile reads it from a file
+	// (which must exist). At most one of the two.
+	PublicKey     string `yaml:"public_key"`
+	PublicKeyFile string `yaml:"public_key_file"`
+	// JWKSURL is an http(s) URL of a JWK set. Default none.
+	JWKSURL string `yaml:"jwks_url"`
+	// CacheTTL is how long a fetched JWK set is used. YAML:
+	// cache_ttl_seconds. Default 1h, as the original docs.
+	CacheTTL time.Duration `yaml:"cache_ttl_seconds,s"`
+	// Issuer, when set, must equal the "iss" claim.
+	Issuer string `yaml:"issuer"`
+	// Audience, when set, must intersect the "aud" claim. YAML accepts a
+	// string or a list.
+	Audience []string `yaml:"audience"`
+	// Leeway is the clock skew allowed on exp/nbf/iat. YAML: leeway_seconds.
+	// Default 60s.
+	Leeway time.Duration `yaml:"leeway_seconds,s"`
+	// SubjectClaim names the claim used as the subject. Default "sub".
+	SubjectClaim string `yaml:"subject_claim"`
+	// TokenSources lists where tokens are looked for, in order. Default
+	// [{type: bearer}].
+	TokenSources []TokenSource `yaml:"token_sources"`
+}
+
+// TokenSource is one place a JWT is read from.
+type TokenSource struct {
+	// Type is "bearer" (Authorization: Bearer), "query" or "header".
+	Type string `yaml:"type"`
+	// Name is the query parameter or header name; required for query and
+	// header.
+	Name string `yaml:"name"`
+}
+
+// SigV4 configures AWS Signature V4 authentication of clients. Original keys:
+// service, region (code) and access_key, secret_key, region,
+// max_clock_skew_seconds (docs); credentials is an addition.
+type SigV4 struct {
+	// Service is the signing service name. Default "s3".
+	Service string `yaml:"service"`
+	// Region clients sign for. Default the route's s3.region.
+	Region string `yaml:"region"`
+	// MaxClockSkew is the allowed difference between X-Amz-Date and now.
+	// YAML: max_clock_skew_seconds. Default 5m.
+	MaxClockSkew time.Duration `yaml:"max_clock_skew_seconds,s"`
+	// AccessKey and SecretKey are one client credential (original form).
+	AccessKey string `yaml:"access_key"`
+	SecretKey string `yaml:"secret_key"`
+	// Credentials are further client credentials.
+	Credentials []SigV4Credential `yaml:"credentials"`
+}
+
+// SigV4Credential is one client key pair.
+type SigV4Credential struct {
+	AccessKey string `yaml:"access_key"`
+	SecretKey string `yaml:"secret_key"`
+	// Subject is the identity passed to authorization. Default the access key.
+	Subject string `yaml:"subject"`
+}
+
+// Authorization types.
+const (
+	AuthzOPA       = "opa"        // embedded Rego (opa.policy or opa.policy_file)
+	AuthzOPAServer = "opa_server" // remote OPA (opa.url)
+	AuthzOpenFGA   = "openfga"    // OpenFGA check API
+)
+
+// Authz is a route's authorization. Original keys: enabled, opa, openfga.
+type Authz struct {
+	// Enabled turns authorization on. Default false.
+	Enabled bool `yaml:"enabled"`
+	// Type is AuthzOPA, AuthzOPAServer or AuthzOpenFGA. Default inferred:
+	// opa with url -> opa_server, opa without url -> opa, openfga -> openfga.
+	Type    string   `yaml:"type"`
+	OPA     *OPA     `yaml:"opa"`     // nil when absent
+	OpenFGA *OpenFGA `yaml:"openfga"` // nil when absent
+}
+
+// OPA configures embedded Rego or a remote OPA server. Original keys: url,
+// policy_path, timeout_seconds, cache_ttl_seconds, cache_max_entries.
+type OPA struct {
+	// Policy is inline Rego source; PolicyFile reads it from a file (which
+	// must exist). Exactly one for type opa.
+	Policy     string `yaml:"policy"`
+	PolicyFile string `yaml:"policy_file"`
+	// Query evaluated by embedded OPA. Default "data.mizuchi.allow".
+	Query string `yaml:"query"`
+	// URL is the OPA server base URL (type opa_server).
+	URL string `yaml:"url"`
+	// PolicyPath is the decision path on the server, normalized to the form
+	// after /v1/data/ ("/v1/data/mizuchi/allow" and "mizuchi/allow" both
+	// become "mizuchi/allow"). Default "mizuchi/allow".
+	PolicyPath string `yaml:"policy_path"`
+	// Timeout of one decision. YAML: timeout_ms, or the original
+	// timeout_seconds. Default 5s.
+	Timeout time.Duration `yaml:"timeout_ms,ms" alias:"timeout_seconds,s"`
+	// CacheTTL of decisions. YAML: cache_ttl_seconds. Default 60s; 0 = none.
+	CacheTTL time.Duration `yaml:"cache_ttl_seconds,s"`
+	// CacheMaxEntries bounds the decision cache. Default 1000.
+	CacheMaxEntries int `yaml:"cache_max_entries"`
+}
+
+// OpenFGA configures OpenFGA checks. Original keys: url, store_id, model_id,
+// timeout_seconds, cache_ttl_seconds, cache_max_entries (api_url and
+// authorization_model_id are accepted as the SDK's names).
+type OpenFGA struct {
+	// APIURL is the OpenFGA base URL. YAML: api_url or the original url.
+	APIURL string `yaml:"api_url" alias:"url"`
+	// StoreID is required.
+	StoreID string `yaml:"store_id"`
+	// AuthorizationModelID; empty = latest. YAML: authorization_model_id or
+	// the original model_id.
+	AuthorizationModelID string `yaml:"authorization_model_id" alias:"model_id"`
+	// APIToken is a bearer token for the OpenFGA API. Default none.
+	APIToken string `yaml:"api_token"`
+	// Relation checked for uploads. Default "writer" (the original mapped
+	// uploads to writer).
+	Relation string `yaml:"relation"`
+	// ObjectType and UserType build the tuple "<user_type>:<subject>",
+	// "<object_type>:<resource>". Defaults "bucket" and "user".
+	ObjectType string `yaml:"object_type"`
+	UserType   string `yaml:"user_type"`
+	// Timeout of one check. YAML: timeout_ms or timeout_seconds. Default 5s.
+	Timeout time.Duration `yaml:"timeout_ms,ms" alias:"timeout_seconds,s"`
+	// CacheTTL of decisions. YAML: cache_ttl_seconds. Default 60s; 0 = none.
+	CacheTTL time.Duration `yaml:"cache_ttl_seconds,s"`
+	// CacheMaxEntries bounds the decision cache. Default 1000.
+	CacheMaxEntries int `yaml:"cache_max_entries"`
+}
+
+// Metrics is the original metrics section.
+type Metrics struct {
+	// Enabled serves /metrics on the admin listener. Default true.
+	Enabled bool `yaml:"enabled"`
+	// Port gives the default admin address 0.0.0.0:<port>. Default 9090.
+	Port int `yaml:"port"`
+}
+
+// Tracing is the original OpenTelemetry section: accepted and validated,
+// no effect in this build.
+type Tracing struct {
+	Enabled     bool     `yaml:"enabled"`      // default false
+	ServiceName string   `yaml:"service_name"` // default "mizuchi"
+	OTLP        OTLP     `yaml:"otlp"`
+	Sampling    Sampling `yaml:"sampling"`
+	Batch       Batch    `yaml:"batch"`
+}
+
+// OTLP is tracing.otlp.
+type OTLP struct {
+	Endpoint    string        `yaml:"endpoint"`          // http(s) URL, required when enabled
+	Protocol    string        `yaml:"protocol"`          // "grpc" (default) or "http/protobuf"
+	Timeout     time.Duration `yaml:"timeout_seconds,s"` // default 10s
+	Compression string        `yaml:"compression"`       // "", "none" or "gzip"
+}
+
+// Sampling is tracing.sampling.
+type Sampling struct {
+	Strategy string  `yaml:"strategy"` // always (default), never, ratio, parent_based
+	Ratio    float64 `yaml:"ratio"`    // 0..1, default 1
+}
+
+// Batch is tracing.batch.
+type Batch struct {
+	MaxQueueSize       int           `yaml:"max_queue_size"`            // default 2048
+	ScheduledDelay     time.Duration `yaml:"scheduled_delay_millis,ms"` // default 5s
+	MaxExportBatchSize int           `yaml:"max_export_batch_size"`     // default 512
+}

@@ -1,0 +1,66 @@
+// Package httpparse parses HTTP/1.0 and HTTP/1.1 request and response heads
+// in place, for an event loop (gnet) that hands over whatever bytes have
+// arrived.
+//
+// # Contract
+//
+// Parse(buf) returns the length of the head (final CRLFCRLF included) or
+// ErrNeedMore when buf holds only a valid prefix of a head; it keeps no
+// state between calls, so the caller simply calls again with more bytes.
+// A buffer longer than MaxHeadSize without a complete head fails with
+// ErrHeadTooLarge at once.
+//
+// # Lifetime of views
+//
+// Method, URI, Path, Query, Host, Reason and every Header Name and Value are
+// sub-slices of the buffer given to Parse. They are valid only while that
+// buffer is unchanged: with gnet, until OnTraffic returns or the inbound
+// buffer is discarded. Keep offsets or copy before then.
+//
+// # Allocation
+//
+// Parse, Header, NextParam and AppendUnescape (with a large enough dst) do
+// not allocate. The Headers slice is allocated on the first Parse and its
+// backing array is reused by Reset and later Parse calls; allocation_test.go
+// enforces this.
+//
+// # Strictness
+//
+// The parser is strict wherever leniency enables request smuggling or
+// desynchronisation with another HTTP implementation in front of or behind
+// Mizuchi. It rejects, with the error named:
+//
+//   - Content-Length together with Transfer-Encoding (ErrAmbiguousLength);
+//   - a repeated Content-Length, even with equal values, and any value that
+//     is not 1*DIGIT fitting in int64: signs, spaces inside, lists
+//     (ErrBadContentLength);
+//   - any Transfer-Encoding except exactly one field "chunked"
+//     (ErrUnsupportedTransferEncoding), and Transfer-Encoding in an HTTP/1.0
+//     message (ErrMalformed, RFC 9112 6.1);
+//   - obs-fold, a field line starting with SP or HT (ErrObsFold);
+//   - field names that are not tokens, empty names, whitespace between the
+//     name and the colon (ErrMalformed);
+//   - NUL, DEL and other control characters in names and values (HT is
+//     allowed in values; obs-text bytes 0x80-0xFF are allowed in values);
+//   - bare CR anywhere, and bare LF: every line must end in CRLF
+//     (ErrMalformed). RFC 9112 2.2 lets a recipient accept a bare LF and
+//     net/http does, but every S3 client we have captured sends CRLF and a
+//     proxy in front of us might split lines differently, so we do not;
+//   - leading empty lines before the request line (ErrMalformed);
+//   - a request-target that is not origin-form, i.e. does not start with
+//     '/': absolute-form (http://host/path), authority-form and "*" are
+//     rejected (ErrMalformed). Mizuchi is an origin server, not a proxy;
+//   - request-target bytes outside visible ASCII 0x21-0x7E, and '%' not
+//     followed by two hex digits (ErrMalformed);
+//   - a request method that is not a token, or any deviation from
+//     "METHOD SP target SP HTTP/x.y CRLF" (ErrMalformed);
+//   - versions other than HTTP/1.0 and HTTP/1.1 (ErrUnsupportedVersion when
+//     well-formed, ErrMalformed otherwise);
+//   - more than one Host field, and an HTTP/1.1 request without Host
+//     (ErrMalformed, RFC 9112 3.2);
+//   - response status codes outside 100..599 (ErrMalformed).
+//
+// Field values keep their bytes as sent apart from leading and trailing
+// SP/HT; names are not canonicalised and repeated fields are not joined.
+// Header lookups compare ASCII case-insensitively without allocating.
+package httpparse

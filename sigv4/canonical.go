@@ -1,0 +1,201 @@
+package sigv4
+
+import (
+	"bytes"
+	"slices"
+)
+
+// AppendCanonicalRequest appends the SigV4 canonical request for r to dst:
+// method, canonical URI, canonical query, canonical headers, signed headers
+// and payload hash, one per line (the headers block ends with its own
+// newline), without a trailing newline.
+func (s *Signer) AppendCanonicalRequest(dst []byte, r *Request) []byte {
+	dst, _, _ = s.appendCanonicalRequest(dst, r)
+	return dst
+}
+
+// appendCanonicalRequest is AppendCanonicalRequest that also returns where
+// the signed headers list sits in the result.
+func (s *Signer) appendCanonicalRequest(dst []byte, r *Request) (out []byte, shStart, shEnd int) {
+	dst = append(dst, r.Method...)
+	dst = append(dst, '\n')
+	if len(r.Path) == 0 {
+		dst = append(dst, '/')
+	} else {
+		dst = append(dst, r.Path...)
+	}
+	dst = append(dst, '\n')
+	dst = s.appendCanonicalQuery(dst, r.Query)
+	dst = append(dst, '\n')
+
+	s.sortHeaders(r.Headers)
+	hs := r.Headers
+	for i := 0; i < len(s.hidx); {
+		name := hs[s.hidx[i]].Name
+		dst = appendLower(dst, name)
+		dst = append(dst, ':')
+		j := i
+		for ; j < len(s.hidx) && equalFoldASCII(hs[s.hidx[j]].Name, name); j++ {
+			if j > i {
+				dst = append(dst, ',')
+			}
+			dst = appendHeaderValue(dst, hs[s.hidx[j]].Value)
+		}
+		i = j
+		dst = append(dst, '\n')
+	}
+	dst = append(dst, '\n')
+
+	shStart = len(dst)
+	for i, k := range s.hidx {
+		name := hs[k].Name
+		if i > 0 {
+			if equalFoldASCII(hs[s.hidx[i-1]].Name, name) {
+				continue
+			}
+			dst = append(dst, ';')
+		}
+		dst = appendLower(dst, name)
+	}
+	shEnd = len(dst)
+	dst = append(dst, '\n')
+	dst = append(dst, r.PayloadHash...)
+	return dst, shStart, shEnd
+}
+
+// sortHeaders fills s.hidx with the indexes of hs in canonical order:
+// stable, by lower-cased name, so repeated names keep the caller's order.
+func (s *Signer) sortHeaders(hs []Header) {
+	s.hidx = s.hidx[:0]
+	for i := range hs {
+		s.hidx = append(s.hidx, i)
+	}
+	idx := s.hidx
+	if len(idx) <= 32 {
+		// Insertion sort: stable, allocation-free and fastest for the
+		// dozen or so headers of a real request.
+		for i := 1; i < len(idx); i++ {
+			for j := i; j > 0 && compareFoldASCII(hs[idx[j-1]].Name, hs[idx[j]].Name) > 0; j-- {
+				idx[j-1], idx[j] = idx[j], idx[j-1]
+			}
+		}
+		return
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return compareFoldASCII(hs[a].Name, hs[b].Name) })
+}
+
+// qparam is one canonical query parameter: name qbuf[k:v], value qbuf[v:e].
+type qparam struct{ k, v, e int }
+
+// appendCanonicalQuery appends the canonical form of the raw query q.
+func (s *Signer) appendCanonicalQuery(dst, q []byte) []byte {
+	if len(q) == 0 {
+		return dst
+	}
+	s.qbuf = s.qbuf[:0]
+	s.qp = s.qp[:0]
+	for len(q) > 0 {
+		seg := q
+		if i := bytes.IndexByte(q, '&'); i >= 0 {
+			seg, q = q[:i], q[i+1:]
+		} else {
+			q = nil
+		}
+		if len(seg) == 0 {
+			continue
+		}
+		name, value := seg, seg[len(seg):]
+		if i := bytes.IndexByte(seg, '='); i >= 0 {
+			name, value = seg[:i], seg[i+1:]
+		}
+		p := qparam{k: len(s.qbuf)}
+		s.qbuf = appendQueryComponent(s.qbuf, name)
+		p.v = len(s.qbuf)
+		s.qbuf = appendQueryComponent(s.qbuf, value)
+		p.e = len(s.qbuf)
+		s.qp = append(s.qp, p)
+	}
+	buf := s.qbuf
+	slices.SortFunc(s.qp, func(a, b qparam) int {
+		if c := bytes.Compare(buf[a.k:a.v], buf[b.k:b.v]); c != 0 {
+			return c
+		}
+		return bytes.Compare(buf[a.v:a.e], buf[b.v:b.e])
+	})
+	for i, p := range s.qp {
+		if i > 0 {
+			dst = append(dst, '&')
+		}
+		dst = append(dst, buf[p.k:p.v]...)
+		dst = append(dst, '=')
+		dst = append(dst, buf[p.v:p.e]...)
+	}
+	return dst
+}
+
+// appendHeaderValue appends the canonical form of a header value: leading
+// and trailing white space removed (as bytes.TrimSpace does) and every inner
+// run of spaces collapsed to one. This is what aws-sdk-go-v2 does; tabs
+// inside a value are kept.
+func appendHeaderValue(dst, v []byte) []byte {
+	v = bytes.TrimSpace(v)
+	i := bytes.Index(v, doubleSpace)
+	if i < 0 {
+		return append(dst, v...)
+	}
+	dst = append(dst, v[:i]...)
+	for ; i < len(v); i++ {
+		c := v[i]
+		if c == ' ' && i > 0 && v[i-1] == ' ' {
+			continue
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+var doubleSpace = []byte("  ")
+
+func appendLower(dst, name []byte) []byte {
+	if !hasUpperASCII(name) {
+		return append(dst, name...)
+	}
+	for _, c := range name {
+		dst = append(dst, lowerASCII(c))
+	}
+	return dst
+}
+
+func equalFoldASCII(a, b []byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	return compareFoldASCII(a, b) == 0
+}
+
+func compareFoldASCII(a, b []byte) int {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		ca, cb := lowerASCII(a[i]), lowerASCII(b[i])
+		if ca != cb {
+			return int(ca) - int(cb)
+		}
+	}
+	return len(a) - len(b)
+}
+
+func hasUpperASCII(b []byte) bool {
+	for _, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
