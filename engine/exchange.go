@@ -63,7 +63,6 @@ func (s *Server) putExchange(ex *exchange) {
 
 // prepare parses the copied head and builds the signed upstream head.
 func (ex *exchange) prepare(ctx context.Context) error {
-	ex.req.Reset()
 	ex.req.MaxHeadSize = ex.s.cfg.MaxHeadSize
 	if _, err := ex.req.Parse(ex.buf[:ex.headLen]); err != nil {
 		return err // cannot happen: the loop parsed the same bytes
@@ -126,7 +125,7 @@ func (ex *exchange) onWritten(c gnet.Conn, err error) error {
 // fills ex.out. It returns the status sent to the client.
 func (ex *exchange) exchangeBuffered(ctx context.Context) int {
 	if err := ex.prepare(ctx); err != nil {
-		return ex.fail(errInternal, "cannot build upstream request", err)
+		return ex.failPrepare(err)
 	}
 	ep := ex.route.Endpoint
 	body := ex.buf[ex.headLen:]
@@ -220,7 +219,7 @@ func (ex *exchange) pumpDetached(tcp *net.TCPConn) (keep bool) {
 	}
 	if err := ex.prepare(ctx); err != nil {
 		ex.close = true
-		ex.finish(ex.fail(errInternal, "cannot build upstream request", err))
+		ex.finish(ex.failPrepare(err))
 		writeOut()
 		return false
 	}
@@ -367,6 +366,14 @@ func (ex *exchange) fail(e *s3Error, what string, err error) int {
 	ex.s.log.Warn(what, "id", string(ex.id), "route", ex.route.Name, "op", ex.op.String(), "err", err)
 	ex.out = appendErrorResponse(ex.out[:0], e.Code, e.Status, e.Message, ex.id, ex.req.Path, ex.close)
 	return e.Status
+}
+
+// failPrepare answers a request whose upstream head could not be built.
+func (ex *exchange) failPrepare(err error) int {
+	if errors.Is(err, upstream.ErrTooManyHeaders) {
+		return ex.fail(errTooManyHeaders, "too many forwarded headers", err)
+	}
+	return ex.fail(errInternal, "cannot build upstream request", err)
 }
 
 // mapResponse turns the backend's reply into the client's response in ex.out.

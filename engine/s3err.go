@@ -32,6 +32,7 @@ var (
 	errChunkedTE          = &s3Error{"NotImplemented", 501, "Transfer-Encoding: chunked bodies are not supported yet; send Content-Length."}
 	errPartsNotYet        = &s3Error{"NotImplemented", 501, "Multipart uploads are not supported by this build yet."}
 	errCopyNotAllowed     = &s3Error{"AccessDenied", 403, "Copying objects is not allowed through this endpoint."}
+	errTooManyHeaders     = &s3Error{"InvalidArgument", 400, "Too many metadata and content headers for one object."}
 	errKeyTooLong         = &s3Error{"KeyTooLongError", 400, "Your key is too long."}
 )
 

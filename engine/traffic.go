@@ -53,8 +53,7 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	sc := s.scratch.Get().(*loopScratch)
 	defer s.scratch.Put(sc)
 	req := &sc.req
-	req.Reset()
-	n, err := req.Parse(buf)
+	n, err := req.Parse(buf) // Parse resets req
 	if err != nil {
 		if errors.Is(err, httpparse.ErrNeedMore) {
 			return gnet.None

@@ -18,6 +18,13 @@ import (
 // ErrCredentials is returned when the route's credentials cannot be retrieved.
 var ErrCredentials = errors.New("upstream: cannot retrieve backend credentials")
 
+// ErrTooManyHeaders is returned when a request carries more forwarded
+// headers than MaxForwarded; they are refused rather than silently dropped.
+var ErrTooManyHeaders = errors.New("upstream: too many forwarded headers")
+
+// MaxForwarded is the most client headers forwarded to the backend.
+const MaxForwarded = 64
+
 // Endpoint is one route's backend: where to connect, which bucket, and how to sign.
 type Endpoint struct {
 	Scheme    string // "http" or "https"
@@ -146,13 +153,16 @@ func (b *Builder) AppendHead(ctx context.Context, dst []byte, ep *Endpoint, r *R
 	// Lower-case the forwarded names into one scratch buffer; the views are
 	// taken after all appends so growth cannot invalidate them.
 	type span struct{ off, n int }
-	var spans [64]span
+	var spans [MaxForwarded]span
 	fwd := spans[:0]
-	var vals [64][]byte
+	var vals [MaxForwarded][]byte
 	for i := range r.Headers {
 		h := &r.Headers[i]
-		if !Forwarded(h.Name) || len(fwd) == len(spans) {
+		if !Forwarded(h.Name) {
 			continue
+		}
+		if len(fwd) == len(spans) {
+			return dst, ErrTooManyHeaders
 		}
 		off := len(b.lower)
 		for _, c := range h.Name {

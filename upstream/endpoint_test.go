@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -114,3 +116,22 @@ func TestForwarded(t *testing.T) {
 }
 
 var _ aws.CredentialsProvider = credentials.StaticCredentialsProvider{}
+
+func TestAppendHead_TooManyHeaders(t *testing.T) {
+	creds := credentials.NewStaticCredentialsProvider("AK", "SK", "")
+	ep := NewEndpoint("http", "127.0.0.1:9000", "127.0.0.1:9000", "us-east-1", "bkt", "", true, creds, PoolConfig{})
+	f := func(n int, wantErr bool) {
+		t.Helper()
+		hdrs := make([]httpparse.Header, n)
+		for i := range hdrs {
+			hdrs[i] = httpparse.Header{Name: []byte("x-amz-meta-k" + strconv.Itoa(i)), Value: []byte("v")}
+		}
+		_, err := NewBuilder(sigv4.NewKeyCache(8)).AppendHead(context.Background(), nil, ep,
+			&Request{Method: []byte("PUT"), Key: []byte("k"), ContentLength: 0, Headers: hdrs}, time.Now())
+		if gotErr := errors.Is(err, ErrTooManyHeaders); gotErr != wantErr {
+			t.Fatalf("unexpected result for %d headers; got err %v; want ErrTooManyHeaders=%v", n, err, wantErr)
+		}
+	}
+	f(MaxForwarded, false)
+	f(MaxForwarded+1, true)
+}

@@ -29,7 +29,6 @@ var (
 func (c *Conn) ReadResponse(resp *httpparse.Response, deadline time.Time) (body []byte, err error) {
 	_ = c.Conn.SetReadDeadline(deadline)
 	for {
-		resp.Reset()
 		n, perr := resp.Parse(c.rbuf[:c.rn])
 		if perr == nil {
 			if resp.Status == 100 {
