@@ -189,7 +189,7 @@ func (ex *exchange) relayDetached(fd int) {
 	loop := ex.loop
 	s.putExchange(ex)
 	if !keep || s.stopping.Load() {
-		tcp.Close()
+		lingerClose(tcp)
 		activeConns.Add(-1)
 		return
 	}
@@ -354,6 +354,25 @@ func tcpRaw(c *net.TCPConn) syscall.RawConn {
 		return nil
 	}
 	return rc
+}
+
+// lingerTime bounds how long a connection closed with unread body bytes is
+// drained, so the client finishes sending and reads the error response
+// instead of meeting a reset (nginx's lingering_close does the same).
+const lingerTime = 2 * time.Second
+
+// lingerClose half-closes tcp, discards what the client still sends for up
+// to lingerTime, then closes. It runs on the worker goroutine.
+func lingerClose(tcp *net.TCPConn) {
+	_ = tcp.CloseWrite()
+	_ = tcp.SetReadDeadline(time.Now().Add(lingerTime))
+	var buf [32 << 10]byte
+	for {
+		if _, err := tcp.Read(buf[:]); err != nil {
+			break
+		}
+	}
+	tcp.Close()
 }
 
 func isTimeout(err error) bool {
