@@ -9,11 +9,15 @@
 //   - bench/loadgen: a raw-TCP keep-alive PUT generator. Bodies come from one
 //     pre-filled buffer shared by all connections; runs are bounded in time
 //     and request count; it reports latency percentiles and, from /proc,
-//     the CPU seconds and peak RSS of the processes named with -pid.
+//     the CPU seconds and peak RSS of the processes named with -pid. With
+//     -auth sigv4 it signs each request afresh with package sigv4; with
+//     -auth jwt it sends one bearer token.
 //   - bench/report: merges the per-run JSON files of run.sh into one table
-//     with medians and min–max spreads across rounds.
+//     with medians and min–max spreads across rounds, and the ratio of each
+//     authenticated row to the unauthenticated Mizuchi row.
 //
 // bench/run.sh (what `make bench` calls) wires them together: sink, Mizuchi in
-// front of it, direct and proxied rows alternating, results written to
-// bench/results/. Everything binds to 127.0.0.1 only. See bench/README.md.
+// front of it, direct, proxied, SigV4-signed and JWT rows alternating, results
+// written to bench/results/. Everything binds to 127.0.0.1 only. See
+// bench/README.md.
 package bench

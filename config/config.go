@@ -181,6 +181,10 @@ type JWT struct {
 	// CacheTTL is how long a fetched JWK set is used. YAML:
 	// cache_ttl_seconds. Default 1h, as the original docs.
 	CacheTTL time.Duration `yaml:"cache_ttl_seconds,s"`
+	// MinRefresh is the least time between JWKS refreshes triggered by a
+	// token naming an unknown kid. YAML: jwks_min_refresh_seconds. Default
+	// 10s.
+	MinRefresh time.Duration `yaml:"jwks_min_refresh_seconds,s"`
 	// Issuer, when set, must equal the "iss" claim.
 	Issuer string `yaml:"issuer"`
 	// Audience, when set, must intersect the "aud" claim. YAML accepts a
@@ -198,10 +202,11 @@ type JWT struct {
 
 // TokenSource is one place a JWT is read from.
 type TokenSource struct {
-	// Type is "bearer" (Authorization: Bearer), "query" or "header".
+	// Type is "bearer" (Authorization: Bearer), "query", "header" or
+	// "cookie".
 	Type string `yaml:"type"`
-	// Name is the query parameter or header name; required for query and
-	// header.
+	// Name is the query parameter, header or cookie name; required for
+	// query, header and cookie.
 	Name string `yaml:"name"`
 }
 

@@ -49,6 +49,7 @@ func (b *Bucket) setDefaults() {
 
 func (j *JWT) setDefaults() {
 	j.CacheTTL = time.Hour
+	j.MinRefresh = 10 * time.Second
 	j.Leeway = 60 * time.Second
 	j.SubjectClaim = "sub"
 	j.TokenSources = []TokenSource{{Type: "bearer"}}

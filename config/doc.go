@@ -11,7 +11,7 @@
 //	          s3{bucket, region, endpoint, access_key, secret_key},
 //	          auth{enabled,
 //	               jwt{algorithm, secret, public_key, jwks_url, cache_ttl_seconds,
-//	                   issuer, audience, token_sources[{type: bearer|query|header, name}]},
+//	                   issuer, audience, token_sources[{type: bearer|query|header|cookie, name}]},
 //	               sigv4{service, region, access_key, secret_key, max_clock_skew_seconds}},
 //	          authz{enabled,
 //	                opa{url, policy_path, timeout_seconds, cache_ttl_seconds, cache_max_entries},
@@ -29,7 +29,8 @@
 // splice_threshold, virtual_host_domains, max_header_bytes,
 // header_timeout_seconds, idle_timeout_seconds, body_timeout_seconds,
 // max_connections, tls}, s3.{session_token, key_prefix, force_path_style},
-// jwt.{algorithms, public_key_file, leeway_seconds, subject_claim},
+// jwt.{algorithms, public_key_file, leeway_seconds, subject_claim,
+// jwks_min_refresh_seconds}, token source type cookie,
 // sigv4.credentials, authz.type, opa.{policy, policy_file, query, timeout_ms},
 // openfga.{api_url, authorization_model_id, api_token, relation, object_type,
 // user_type, timeout_ms} and buckets[].allow_head. testdata/example.yaml
@@ -67,8 +68,8 @@
 //
 // # Not implemented yet
 //
-// auth, authz and server.tls are parsed and validated but not implemented by
-// this build: Unsupported lists them and the binary refuses such a
+// authz and server.tls are parsed and validated but not implemented by
+// this build (auth is): Unsupported lists them and the binary refuses such a
 // configuration instead of serving it unprotected. Ignored lists accepted
 // settings without effect (tracing).
 //

@@ -80,7 +80,7 @@ func TestParse_Example(t *testing.T) {
 		t.Fatalf("unexpected upload: %+v", b.Upload)
 	}
 	j := b.Auth.JWT
-	if j == nil || j.Secret != "change-me" || !reflect.DeepEqual(j.Algorithms, []string{"HS256"}) || len(j.TokenSources) != 3 {
+	if j == nil || j.Secret != "change-me" || !reflect.DeepEqual(j.Algorithms, []string{"HS256"}) || len(j.TokenSources) != 4 || j.MinRefresh != 10*time.Second {
 		t.Fatalf("unexpected jwt: %+v", j)
 	}
 	if v := b.Auth.SigV4; v == nil || v.Region != "us-east-1" || v.Credentials[0].SecretKey != "example-client-secret" {
@@ -138,9 +138,7 @@ func TestParse_Original(t *testing.T) {
 		t.Fatalf("unexpected tracing: %+v", c.Tracing)
 	}
 	want := []string{
-		"buckets[1].auth.enabled: authentication (jwt, sigv4) is not implemented in this build (bucket \"private-uploads\")",
 		"buckets[1].authz.enabled: authorization (opa_server) is not implemented in this build (bucket \"private-uploads\")",
-		"buckets[2].auth.enabled: authentication (jwt, sigv4) is not implemented in this build (bucket \"partner-uploads\")",
 		"buckets[2].authz.enabled: authorization (openfga) is not implemented in this build (bucket \"partner-uploads\")",
 	}
 	if got := c.Unsupported(); !reflect.DeepEqual(got, want) {
@@ -303,7 +301,8 @@ func TestParse_Failure(t *testing.T) {
 	f(bucket("    auth: {jwt: {jwks_url: \"file:///x\"}}\n"), "buckets[0].auth.jwt.jwks_url: must be an http:// or https:// URL")
 	f(bucket("    auth: {jwt: {public_key: k, public_key_file: /nonexistent/k.pem}}\n"), "buckets[0].auth.jwt: public_key and public_key_file are exclusive")
 	f(bucket("    auth: {jwt: {public_key_file: /nonexistent/k.pem}}\n"), `buckets[0].auth.jwt.public_key_file: cannot use "/nonexistent/k.pem"`)
-	f(bucket("    auth: {jwt: {secret: s, token_sources: [{type: cookie}]}}\n"), `buckets[0].auth.jwt.token_sources[0].type: invalid type "cookie"`)
+	f(bucket("    auth: {jwt: {secret: s, token_sources: [{type: form}]}}\n"), `buckets[0].auth.jwt.token_sources[0].type: invalid type "form"`)
+	f(bucket("    auth: {jwt: {secret: s, token_sources: [{type: cookie}]}}\n"), `buckets[0].auth.jwt.token_sources[0].name: is required for type "cookie"`)
 	f(bucket("    auth: {jwt: {secret: s, token_sources: [{type: query}]}}\n"), `buckets[0].auth.jwt.token_sources[0].name: is required for type "query"`)
 	f(bucket("    auth: {enabled: true, sigv4: {region: r}}\n"), "buckets[0].auth.sigv4: enabled, but no credentials")
 	f(bucket("    auth: {sigv4: {access_key: a}}\n"), "buckets[0].auth.sigv4: access_key and secret_key must be set together")

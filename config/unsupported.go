@@ -13,9 +13,6 @@ func (c *Config) Unsupported() []string {
 	}
 	for i := range c.Buckets {
 		b := &c.Buckets[i]
-		if b.Auth.Enabled {
-			out = append(out, fmt.Sprintf("buckets[%d].auth.enabled: authentication (jwt, sigv4) is not implemented in this build (bucket %q)", i, b.Name))
-		}
 		if b.Authz.Enabled {
 			out = append(out, fmt.Sprintf("buckets[%d].authz.enabled: authorization (%s) is not implemented in this build (bucket %q)", i, b.Authz.Type, b.Name))
 		}

@@ -44,6 +44,7 @@ func validateAuth(v *validator, p string, a *Auth) {
 		if a.Enabled && asym && j.PublicKey == "" && j.PublicKeyFile == "" && j.JWKSURL == "" {
 			v.errorf(jp, "RS/PS/ES/EdDSA algorithms need public_key, public_key_file or jwks_url")
 		}
+		positive(v, jp+".jwks_min_refresh_seconds", j.MinRefresh)
 		if j.SubjectClaim == "" {
 			v.errorf(jp+".subject_claim", "must not be empty")
 		}
@@ -51,12 +52,12 @@ func validateAuth(v *validator, p string, a *Auth) {
 			tp := fmt.Sprintf("%s.token_sources[%d]", jp, i)
 			switch ts.Type {
 			case "bearer":
-			case "query", "header":
+			case "query", "header", "cookie":
 				if ts.Name == "" {
 					v.errorf(tp+".name", "is required for type %q", ts.Type)
 				}
 			default:
-				v.errorf(tp+".type", "invalid type %q: want bearer, query or header", ts.Type)
+				v.errorf(tp+".type", "invalid type %q: want bearer, query, header or cookie", ts.Type)
 			}
 		}
 	}

@@ -22,7 +22,7 @@ func TestLoopPathNoAllocs(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, key, _ := r.Match(req.Host, req.Path)
-		if o, e := classify(&req, key); o != opPutObject || e != nil {
+		if o, e := classify(&req, key, nil, false); o != opPutObject || e != nil {
 			t.Fatal("unexpected classification")
 		}
 		id = appendRequestID(id[:0])

@@ -13,6 +13,20 @@
 // resumes the connection (Wake when pipelined bytes are waiting). A
 // connection has at most one request in flight.
 //
+// # Authentication
+//
+// A route with an Auth is authenticated on the loop, from the head alone,
+// right after classification: before any body byte is forwarded and before
+// 100 Continue, so a refused upload costs microseconds and no body transfer.
+// SigV4 (sigv4.Verifier, one per pooled loop scratch) and cached JWTs
+// allocate nothing. The one step that can wait, a JWKS refresh for a token
+// naming an unknown kid, runs on policy's refresh goroutine: the connection
+// is parked (authWait; its bytes stay in gnet's buffer) and woken with Wake,
+// and OnTraffic then parses and authenticates the same head again, once.
+// Signed aws-chunked bodies (STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER])
+// are decoded by the worker with sigv4.ChunkDecoder (decode.go), holding the
+// last decoded byte back until every signature verified.
+//
 // # Two body paths
 //
 //   - In-loop (copy): a body under the splice threshold (default 256 KiB)

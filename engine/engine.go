@@ -73,7 +73,9 @@ type Server struct {
 	cfg    Config
 	log    *slog.Logger
 	router atomic.Pointer[Router]
-	keys   *sigv4.KeyCache
+	keys   *sigv4.KeyCache // backend signing keys
+	// clientKeys caches signing keys derived from client secrets.
+	clientKeys *sigv4.KeyCache
 
 	scratch   sync.Pool // *loopScratch
 	builders  sync.Pool // *upstream.Builder
@@ -104,6 +106,7 @@ func New(cfg Config, router *Router) (*Server, error) {
 		cfg:         cfg,
 		log:         cfg.Logger,
 		keys:        sigv4.NewKeyCache(1024),
+		clientKeys:  sigv4.NewKeyCache(4096),
 		booted:      make(chan struct{}),
 		done:        make(chan struct{}),
 		maxBuffered: cfg.MaxHeadSize + int(cfg.SpliceThreshold) + 64<<10,

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mizuchi-gw/mizuchi/httpparse"
 	"github.com/mizuchi-gw/mizuchi/pipes"
+	"github.com/mizuchi-gw/mizuchi/sigv4"
 	"github.com/mizuchi-gw/mizuchi/upstream"
 )
 
@@ -33,6 +34,9 @@ type exchange struct {
 
 	req   httpparse.Request // parsed over buf
 	key   []byte
+	query []byte // upstream query
+	xml   []byte // rewritten XML reply
+	loc   []byte // Location in XML replies
 	id    []byte
 	head  []byte // upstream head
 	out   []byte // client response
@@ -41,6 +45,28 @@ type exchange struct {
 
 	written gnet.AsyncCallback // ex.onWritten, bound once
 	iov     net.Buffers
+
+	// authentication
+	ident      identity
+	streaming  bool           // aws-chunked body with chunk signatures: decoded here
+	trailer    bool           // ... with a signed trailer
+	verified   sigv4.Verified // seed signature, signing key, date, scope (views unused)
+	decodedLen int64          // x-amz-decoded-content-length
+	dec        sigv4.ChunkDecoder
+	decBuf     []byte // decoded payload scratch
+	ckName     []byte // lower-case x-amz-trailer checksum name
+}
+
+// setAuth records what authentication found, on the loop. The Verified
+// views into gnet's buffer are not used after the copy; only its arrays
+// (key, date, seed, scope) are.
+func (ex *exchange) setAuth(ar *authResult, sc *loopScratch, decodedLen int64) {
+	ex.ident = ar.id
+	ex.streaming, ex.trailer = ar.streaming, ar.trailer
+	ex.decodedLen = decodedLen
+	if ar.streaming {
+		ex.verified = sc.verified
+	}
 }
 
 func (s *Server) newExchange(st *connState, rt *Route, o op, closeConn bool) *exchange {
@@ -56,8 +82,13 @@ func (s *Server) putExchange(ex *exchange) {
 	if cap(ex.buf) > 1<<20 {
 		ex.buf = nil
 	}
+	if cap(ex.decBuf) > 1<<20 {
+		ex.decBuf = nil
+	}
 	ex.st, ex.route, ex.loop = nil, nil, nil
 	ex.iov = ex.iov[:0]
+	ex.ident = identity{}
+	ex.streaming, ex.trailer = false, false
 	s.exchanges.Put(ex)
 }
 
@@ -75,15 +106,30 @@ func (ex *exchange) prepare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	b := ex.s.builders.Get().(*upstream.Builder)
-	defer ex.s.builders.Put(b)
-	ex.head, err = b.AppendHead(ctx, ex.head[:0], ex.route.Endpoint, &upstream.Request{
+	ex.query = appendUpstreamQuery(ex.query[:0], ex.req.Query)
+	ur := upstream.Request{
 		Method:        ex.req.Method,
 		Key:           ex.key,
+		Query:         ex.query,
 		ContentLength: ex.req.ContentLength,
 		PayloadHash:   ex.req.Header("x-amz-content-sha256"),
 		Headers:       ex.req.Headers,
-	}, time.Now())
+	}
+	switch {
+	case ex.op == opCreateMultipart:
+		ur.ContentLength = 0
+	case !ex.op.hasBody():
+		ur.ContentLength = -1
+	}
+	if ex.streaming {
+		if err := ex.initDecoder(); err != nil {
+			return err
+		}
+		ur.ContentLength, ur.PayloadHash, ur.Decoded = ex.decodedLen, nil, true
+	}
+	b := ex.s.builders.Get().(*upstream.Builder)
+	defer ex.s.builders.Put(b)
+	ex.head, err = b.AppendHead(ctx, ex.head[:0], ex.route.Endpoint, &ur, time.Now())
 	return err
 }
 
@@ -129,6 +175,12 @@ func (ex *exchange) exchangeBuffered(ctx context.Context) int {
 	}
 	ep := ex.route.Endpoint
 	body := ex.buf[ex.headLen:]
+	if ex.streaming {
+		var err error
+		if body, err = ex.decodeAll(body); err != nil {
+			return ex.failDecode(err)
+		}
+	}
 	for attempt := 0; ; attempt++ {
 		up, err := ep.Pool.Get(ctx)
 		if err != nil {
@@ -143,7 +195,11 @@ func (ex *exchange) exchangeBuffered(ctx context.Context) int {
 		_, err = iov.WriteTo(up)
 		var respBody []byte
 		if err == nil {
-			respBody, err = up.ReadResponse(&ex.resp, deadline)
+			if ex.op == opHeadObject {
+				err = up.ReadResponseHead(&ex.resp, deadline)
+			} else {
+				respBody, err = up.ReadResponse(&ex.resp, deadline)
+			}
 		}
 		if err != nil {
 			up.Close()
@@ -236,7 +292,11 @@ func (ex *exchange) pumpDetached(tcp *net.TCPConn) (keep bool) {
 	pre := ex.buf[ex.headLen:]
 	remaining := ex.req.ContentLength - int64(len(pre))
 	_ = up.SetWriteDeadline(t0.Add(s.cfg.BodyTimeout))
-	ex.iov = append(ex.iov[:0], ex.head, pre)
+	raw := pre
+	if ex.streaming {
+		raw = nil // decoded below, after 100 Continue
+	}
+	ex.iov = append(ex.iov[:0], ex.head, raw)
 	iov := ex.iov
 	if _, err := iov.WriteTo(up); err != nil {
 		up.Close()
@@ -246,7 +306,7 @@ func (ex *exchange) pumpDetached(tcp *net.TCPConn) (keep bool) {
 		writeOut()
 		return false
 	}
-	bytesCopied.Add(len(pre))
+	bytesCopied.Add(len(raw))
 	if ex.expect100 {
 		_ = tcp.SetWriteDeadline(time.Now().Add(s.cfg.BodyTimeout))
 		if _, err := tcp.Write(continue100); err != nil {
@@ -257,7 +317,22 @@ func (ex *exchange) pumpDetached(tcp *net.TCPConn) (keep bool) {
 		}
 	}
 
-	if err := ex.pumpBody(tcp, up, remaining); err != nil {
+	var err2 error
+	if ex.streaming {
+		err2 = ex.pumpDecoded(tcp, up, pre, remaining)
+	} else {
+		err2 = ex.pumpBody(tcp, up, remaining)
+	}
+	if err := err2; err != nil {
+		if isDecodeError(err) {
+			// A chunk failed verification: reset the backend request (the
+			// last byte was held back, so it cannot complete) and answer.
+			up.Abort()
+			ex.close = true
+			ex.finish(ex.failDecode(err))
+			writeOut()
+			return false
+		}
 		var se *pipes.SideError
 		if errors.As(err, &se) && se.Src {
 			// The client went away or stalled: abort the upstream request
@@ -389,6 +464,9 @@ func (ex *exchange) fail(e *s3Error, what string, err error) int {
 
 // failPrepare answers a request whose upstream head could not be built.
 func (ex *exchange) failPrepare(err error) int {
+	if isDecodeError(err) {
+		return ex.failDecode(err)
+	}
 	if errors.Is(err, upstream.ErrTooManyHeaders) {
 		return ex.fail(errTooManyHeaders, "too many forwarded headers", err)
 	}
@@ -398,33 +476,72 @@ func (ex *exchange) failPrepare(err error) int {
 // mapResponse turns the backend's reply into the client's response in ex.out.
 func (ex *exchange) mapResponse(body []byte) int {
 	r := &ex.resp
+	if ex.op == opCompleteMultipart && r.Status == 200 && isErrorBody(body) {
+		// S3 may fail a completion after answering 200: the error is in
+		// the body, and the client must see it there.
+		return ex.mapError(body, 200)
+	}
+	if r.Status >= 200 && r.Status < 300 && ex.op == opHeadObject {
+		return ex.mapHead()
+	}
+	if r.Status >= 200 && r.Status < 300 && ex.op.repliesXML() {
+		return ex.mapXML(body)
+	}
 	if r.Status >= 200 && r.Status < 300 {
 		out := appendStatusLine(ex.out[:0], r.Status)
-		out = append(out, "x-amz-request-id: "...)
-		out = append(out, ex.id...)
-		out = append(out, "\r\n"...)
-		for _, h := range r.Headers {
-			if upstream.Returned(h.Name) {
-				out = append(out, h.Name...)
+		out = ex.appendCommon(out)
+		if r.Status != 204 {
+			out = append(out, "Content-Length: 0\r\n"...)
+		}
+		if ex.streaming && ex.trailer {
+			if name, val := ex.dec.Checksum(); len(name) > 0 && len(r.Header(string(name))) == 0 {
+				out = append(out, name...)
 				out = append(out, ": "...)
-				out = append(out, h.Value...)
+				out = append(out, val...)
 				out = append(out, "\r\n"...)
 			}
-		}
-		out = appendDate(out)
-		out = append(out, "Content-Length: 0\r\n"...)
-		if ex.close {
-			out = append(out, "Connection: close\r\n"...)
 		}
 		ex.out = append(out, "\r\n"...)
 		return r.Status
 	}
+	return ex.mapError(body, r.Status)
+}
+
+// appendCommon appends the headers of every successful reply: request id,
+// the backend headers a client may see (ETag, version id, checksums, SSE),
+// Date and, when closing, Connection: close.
+func (ex *exchange) appendCommon(out []byte) []byte {
+	out = append(out, "x-amz-request-id: "...)
+	out = append(out, ex.id...)
+	out = append(out, "\r\n"...)
+	for _, h := range ex.resp.Headers {
+		if upstream.Returned(h.Name) {
+			out = append(out, h.Name...)
+			out = append(out, ": "...)
+			out = append(out, h.Value...)
+			out = append(out, "\r\n"...)
+		}
+	}
+	out = appendDate(out)
+	if ex.close {
+		out = append(out, "Connection: close\r\n"...)
+	}
+	return out
+}
+
+// mapError answers a backend error with the same code and status and a
+// canonical message.
+func (ex *exchange) mapError(body []byte, status int) int {
+	r := &ex.resp
 	code, msg := upstream.ErrorCode(body)
 	codeS := string(code)
 	if codeS == "" {
 		codeS = "InternalError"
 		if r.Status < 500 {
 			codeS = "InvalidRequest"
+		}
+		if r.Status == 404 && ex.op == opHeadObject {
+			codeS = "NotFound"
 		}
 	}
 	ex.s.log.Warn("backend error", "id", string(ex.id), "route", ex.route.Name, "op", ex.op.String(),
@@ -434,8 +551,11 @@ func (ex *exchange) mapResponse(body []byte) int {
 	if !ok {
 		m = "The backend rejected the request with " + codeS + "."
 	}
-	ex.out = appendErrorResponse(ex.out[:0], codeS, r.Status, m, ex.id, ex.req.Path, ex.close)
-	return r.Status
+	ex.out = appendErrorResponse(ex.out[:0], codeS, status, m, ex.id, ex.req.Path, ex.close)
+	if ex.op == opHeadObject {
+		ex.out = withoutBody(ex.out)
+	}
+	return status
 }
 
 // finish records metrics and the access log line for a completed exchange.
@@ -445,6 +565,6 @@ func (ex *exchange) finish(status int) {
 	if ex.s.cfg.AccessLog {
 		ex.s.log.Info("request", "id", string(ex.id), "route", ex.route.Name, "op", ex.op.String(),
 			"status", status, "bytes", strconv.FormatInt(ex.req.ContentLength, 10),
-			"ms", time.Since(ex.start).Milliseconds())
+			"ms", time.Since(ex.start).Milliseconds(), "auth", ex.ident.method, "subject", ex.ident.subject)
 	}
 }

@@ -21,6 +21,11 @@ var (
 	timeoutsTotal = metrics.NewCounter(`mizuchi_timeouts_total`)
 
 	upstreamErrors = metrics.NewCounter(`mizuchi_upstream_errors_total`)
+	authFailures   = metrics.NewCounter(`mizuchi_auth_failures_total`)
+	authSigV4OK    = metrics.NewCounter(`mizuchi_auth_success_total{method="sigv4"}`)
+	authJWTOK      = metrics.NewCounter(`mizuchi_auth_success_total{method="jwt"}`)
+	chunkFailures  = metrics.NewCounter(`mizuchi_chunk_signature_failures_total`)
+	chunkedBodies  = metrics.NewCounter(`mizuchi_aws_chunked_total`)
 	clientAborts   = metrics.NewCounter(`mizuchi_client_aborts_total`)
 
 	upstreamLatency = metrics.NewPrometheusHistogram(`mizuchi_upstream_request_duration_seconds`)

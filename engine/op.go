@@ -17,6 +17,7 @@ const (
 	opListParts
 	opCopyObject
 	opReadOrList // GetObject, HeadObject, ListObjects, …
+	opHeadObject // HeadObject on a route with allow_head
 	opDelete
 	opBucket // any other bucket-level request
 	numOps
@@ -32,6 +33,7 @@ var opNames = [numOps]string{
 	opListParts:         "ListParts",
 	opCopyObject:        "CopyObject",
 	opReadOrList:        "Read",
+	opHeadObject:        "HeadObject",
 	opDelete:            "DeleteObject",
 	opBucket:            "Bucket",
 }
@@ -39,10 +41,15 @@ var opNames = [numOps]string{
 func (o op) String() string { return opNames[o] }
 
 // classify returns the operation of a routed request and, when it is refused,
-// the error to answer. Only PutObject is served by this build.
-func classify(req *httpparse.Request, rawKey []byte) (op, *s3Error) {
+// the error to answer. The upload surface is served: PutObject and the
+// multipart family, plus HeadObject where the route allows it (allowHead).
+//
+// authParams are query parameter names that carry credentials (a JWT query
+// token source); like presigned X-Amz-* parameters they do not name an
+// operation and are never forwarded.
+func classify(req *httpparse.Request, rawKey []byte, authParams []string, allowHead bool) (op, *s3Error) {
 	m := req.Method
-	var hasUploads, hasUploadID, hasPartNumber, hasOther bool
+	var hasUploads, hasUploadID, hasPartNumber, hasListArgs, hasOther bool
 	for q := req.Query; len(q) > 0; {
 		var k []byte
 		k, _, q = httpparse.NextParam(q)
@@ -53,10 +60,14 @@ func classify(req *httpparse.Request, rawKey []byte) (op, *s3Error) {
 			hasUploadID = true
 		case "partNumber":
 			hasPartNumber = true
+		case "max-parts", "part-number-marker":
+			hasListArgs = true
 		case "x-id", "":
 			// x-id=PutObject is added by the SDKs; it names the operation.
 		default:
-			hasOther = true
+			if !isAuthParam(k, authParams) {
+				hasOther = true
+			}
 		}
 	}
 	if len(rawKey) == 0 {
@@ -68,34 +79,76 @@ func classify(req *httpparse.Request, rawKey []byte) (op, *s3Error) {
 	switch string(m) {
 	case "PUT":
 		switch {
-		case hasPartNumber && hasUploadID:
-			return opUploadPart, errPartsNotYet
-		case hasOther || hasUploadID || hasPartNumber || hasUploads:
-			return opUnknown, errNotImplemented
 		case req.Header("x-amz-copy-source") != nil:
-			return opCopyObject, errCopyNotAllowed
+			return opCopyObject, errCopyNotAllowed // CopyObject and UploadPartCopy
+		case hasOther || hasUploads || hasListArgs:
+			return opUnknown, errNotImplemented
+		case hasPartNumber && hasUploadID:
+			return opUploadPart, nil
+		case hasPartNumber || hasUploadID:
+			return opUnknown, errInvalidArgument
 		}
 		return opPutObject, nil
 	case "POST":
 		switch {
+		case hasOther || hasPartNumber || hasListArgs || (hasUploads && hasUploadID):
+			return opUnknown, errNotImplemented
 		case hasUploads:
-			return opCreateMultipart, errPartsNotYet
+			return opCreateMultipart, nil
 		case hasUploadID:
-			return opCompleteMultipart, errPartsNotYet
+			return opCompleteMultipart, nil
 		}
 		return opUnknown, errNotImplemented
 	case "DELETE":
-		if hasUploadID {
-			return opAbortMultipart, errPartsNotYet
+		switch {
+		case hasUploadID && !hasOther && !hasPartNumber && !hasUploads && !hasListArgs:
+			return opAbortMultipart, nil
+		case hasUploadID:
+			return opUnknown, errNotImplemented
 		}
 		return opDelete, errAccessDenied
 	case "GET":
-		if hasUploadID {
-			return opListParts, errPartsNotYet
+		switch {
+		case hasUploadID && !hasOther && !hasPartNumber && !hasUploads:
+			return opListParts, nil
+		case hasUploadID:
+			return opUnknown, errNotImplemented
 		}
 		return opReadOrList, errAccessDenied
 	case "HEAD":
+		if allowHead && !hasOther && !hasUploads && !hasUploadID && !hasListArgs {
+			return opHeadObject, nil
+		}
 		return opReadOrList, errAccessDenied
 	}
 	return opUnknown, errMethodNotAllowed
+}
+
+// isAuthParam reports presigned-URL parameters (X-Amz-Algorithm,
+// X-Amz-Credential, ...) and the route's token parameters.
+func isAuthParam(k []byte, authParams []string) bool {
+	if len(k) > 6 && string(k[:6]) == "X-Amz-" {
+		return true
+	}
+	for _, p := range authParams {
+		if string(k) == p {
+			return true
+		}
+	}
+	return false
+}
+
+// hasBody reports whether an operation carries a request body that is
+// relayed (the others must not send one).
+func (o op) hasBody() bool {
+	return o == opPutObject || o == opUploadPart || o == opCompleteMultipart
+}
+
+// upstreamParams are the query parameters an operation forwards.
+func isUpstreamParam(k []byte) bool {
+	switch string(k) {
+	case "uploads", "uploadId", "partNumber", "max-parts", "part-number-marker":
+		return true
+	}
+	return false
 }

@@ -20,6 +20,12 @@ type connState struct {
 	detaching   bool // the socket left gnet for a body; OnClose must not count it closed
 	closed      bool
 
+	// kidRefreshed: the current request already waited for a JWKS refresh.
+	kidRefreshed bool
+	// authWait is set while a JWKS refresh runs for this connection's
+	// request; the refresh goroutine clears it and wakes the connection.
+	authWait atomic.Bool
+
 	// deadline is when the sweeper closes the connection (Unix ns; 0 = none).
 	deadline atomic.Int64
 	shard    uint32

@@ -14,6 +14,10 @@ type Route struct {
 	Name     string // the bucket name clients use; virtual-host label
 	Prefix   string // path prefix without trailing '/', e.g. "/uploads"; "" matches every path
 	Endpoint *upstream.Endpoint
+	Auth     *Auth // nil: anonymous uploads
+	// AllowHead lets HeadObject through (authenticated like an upload),
+	// for clients that check their upload.
+	AllowHead bool
 
 	m *routeMetrics
 }

@@ -61,6 +61,7 @@ func TestRouterMatch_KeyIsPathSuffix(t *testing.T) {
 }
 
 func TestClassify(t *testing.T) {
+	allowHead := false
 	f := func(head string, wantOp op, wantErr *s3Error) {
 		t.Helper()
 		var req httpparse.Request
@@ -72,7 +73,7 @@ func TestClassify(t *testing.T) {
 		if !ok {
 			t.Fatalf("no route for %q", req.Path)
 		}
-		o, e := classify(&req, key)
+		o, e := classify(&req, key, []string{"token"}, allowHead)
 		if o != wantOp {
 			t.Fatalf("unexpected op for %q; got %s; want %s", head, o, wantOp)
 		}
@@ -84,14 +85,28 @@ func TestClassify(t *testing.T) {
 	f("PUT /b/k?x-id=PutObject HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\n", opPutObject, nil)
 	f("PUT /b/k HTTP/1.1\r\nHost: h\r\nx-amz-copy-source: /o/k\r\nContent-Length: 0\r\n\r\n", opCopyObject, errCopyNotAllowed)
 	f("PUT /b/k?acl HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", opUnknown, errNotImplemented)
-	f("PUT /b/k?partNumber=1&uploadId=x HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", opUploadPart, errPartsNotYet)
-	f("POST /b/k?uploads HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", opCreateMultipart, errPartsNotYet)
+	f("PUT /b/k?partNumber=1&uploadId=x HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", opUploadPart, nil)
+	f("PUT /b/k?partNumber=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", opUnknown, errInvalidArgument)
+	f("PUT /b/k?partNumber=1&uploadId=x HTTP/1.1\r\nHost: h\r\nx-amz-copy-source: /o/k\r\nContent-Length: 0\r\n\r\n", opCopyObject, errCopyNotAllowed)
+	f("POST /b/k?uploads HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", opCreateMultipart, nil)
+	f("POST /b/k?uploads= HTTP/1.1\r\nHost: h\r\n\r\n", opCreateMultipart, nil)
+	f("POST /b/k?uploadId=x HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n", opCompleteMultipart, nil)
+	f("POST /b/k?uploadId=x&select HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n", opUnknown, errNotImplemented)
+	f("POST /b/k?restore HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n", opUnknown, errNotImplemented)
+	f("DELETE /b/k?uploadId=x HTTP/1.1\r\nHost: h\r\n\r\n", opAbortMultipart, nil)
+	f("GET /b/k?uploadId=x&max-parts=2&part-number-marker=1 HTTP/1.1\r\nHost: h\r\n\r\n", opListParts, nil)
+	f("GET /b?uploads HTTP/1.1\r\nHost: h\r\n\r\n", opBucket, errAccessDenied)
+	f("PUT /b/k?token=abc&X-Amz-Signature=00 HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", opPutObject, nil)
 	f("GET /b/k HTTP/1.1\r\nHost: h\r\n\r\n", opReadOrList, errAccessDenied)
 	f("HEAD /b/k HTTP/1.1\r\nHost: h\r\n\r\n", opReadOrList, errAccessDenied)
 	f("DELETE /b/k HTTP/1.1\r\nHost: h\r\n\r\n", opDelete, errAccessDenied)
 	f("GET /b HTTP/1.1\r\nHost: h\r\n\r\n", opBucket, errAccessDenied)
 	f("PUT /b HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", opBucket, errMethodNotAllowed)
 	f("PATCH /b/k HTTP/1.1\r\nHost: h\r\n\r\n", opUnknown, errMethodNotAllowed)
+	allowHead = true
+	f("HEAD /b/k HTTP/1.1\r\nHost: h\r\n\r\n", opHeadObject, nil)
+	f("HEAD /b/k?acl HTTP/1.1\r\nHost: h\r\n\r\n", opReadOrList, errAccessDenied)
+	f("GET /b/k HTTP/1.1\r\nHost: h\r\n\r\n", opReadOrList, errAccessDenied)
 }
 
 func TestAppendErrorResponse(t *testing.T) {

@@ -28,11 +28,11 @@ var (
 	errSlowDown           = &s3Error{"SlowDown", 503, "Please reduce your request rate."}
 	errRequestTimeout     = &s3Error{"RequestTimeout", 400, "Your socket connection to the server was not read from or written to within the timeout period."}
 	errIncompleteBody     = &s3Error{"IncompleteBody", 400, "You did not provide the number of bytes specified by the Content-Length HTTP header."}
-	errStreamingSigned    = &s3Error{"NotImplemented", 501, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD (signed aws-chunked) bodies are not supported yet; use a hex payload hash or UNSIGNED-PAYLOAD."}
+	errStreamingSigned    = &s3Error{"NotImplemented", 501, "Signed aws-chunked bodies (STREAMING-AWS4-HMAC-SHA256-PAYLOAD) are accepted only on routes with SigV4 authentication, whose secret verifies the chunk signatures; use a hex payload hash or UNSIGNED-PAYLOAD."}
 	errChunkedTE          = &s3Error{"NotImplemented", 501, "Transfer-Encoding: chunked bodies are not supported yet; send Content-Length."}
-	errPartsNotYet        = &s3Error{"NotImplemented", 501, "Multipart uploads are not supported by this build yet."}
 	errCopyNotAllowed     = &s3Error{"AccessDenied", 403, "Copying objects is not allowed through this endpoint."}
 	errTooManyHeaders     = &s3Error{"InvalidArgument", 400, "Too many metadata and content headers for one object."}
+	errUnexpectedBody     = &s3Error{"InvalidRequest", 400, "This operation does not take a request body."}
 	errKeyTooLong         = &s3Error{"KeyTooLongError", 400, "Your key is too long."}
 )
 
@@ -82,6 +82,13 @@ func appendStatusLine(dst []byte, status int) []byte {
 // appendErrorResponse appends a complete S3 XML error response. resource is
 // the request path as the client sent it (may be nil).
 func appendErrorResponse(dst []byte, code string, status int, msg string, reqID []byte, resource []byte, closeConn bool) []byte {
+	return appendErrorResponseX(dst, code, status, msg, reqID, resource, closeConn, "", nil)
+}
+
+// appendErrorResponseX is appendErrorResponse with an optional
+// WWW-Authenticate header value and extra XML elements (already escaped)
+// placed before <RequestId>.
+func appendErrorResponseX(dst []byte, code string, status int, msg string, reqID []byte, resource []byte, closeConn bool, wwwAuth string, xml []byte) []byte {
 	var body [1024]byte
 	b := append(body[:0], `<?xml version="1.0" encoding="UTF-8"?>`+"\n<Error><Code>"...)
 	b = appendXMLEscaped(b, code)
@@ -93,6 +100,7 @@ func appendErrorResponse(dst []byte, code string, status int, msg string, reqID 
 		b = appendXMLEscaped(b, resource)
 		b = append(b, "</Resource>"...)
 	}
+	b = append(b, xml...)
 	b = append(b, "<RequestId>"...)
 	b = append(b, reqID...)
 	b = append(b, "</RequestId></Error>"...)
@@ -103,6 +111,11 @@ func appendErrorResponse(dst []byte, code string, status int, msg string, reqID 
 	dst = append(dst, "\r\nContent-Type: application/xml\r\nContent-Length: "...)
 	dst = strconv.AppendInt(dst, int64(len(b)), 10)
 	dst = append(dst, "\r\n"...)
+	if wwwAuth != "" {
+		dst = append(dst, "WWW-Authenticate: "...)
+		dst = append(dst, wwwAuth...)
+		dst = append(dst, "\r\n"...)
+	}
 	dst = appendDate(dst)
 	if closeConn {
 		dst = append(dst, "Connection: close\r\n"...)
@@ -136,7 +149,7 @@ func appendXMLEscaped[T string | []byte](dst []byte, s T) []byte {
 		case '\'':
 			dst = append(dst, "&apos;"...)
 		default:
-			if c < 0x20 {
+			if c < 0x20 && c != '\n' && c != '\t' {
 				dst = append(dst, '?')
 			} else {
 				dst = append(dst, c)

@@ -1,12 +1,12 @@
 package engine
 
 import (
-	"bytes"
 	"errors"
 
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/mizuchi-gw/mizuchi/httpparse"
+	"github.com/mizuchi-gw/mizuchi/sigv4"
 )
 
 // loopScratch is the parser and key scratch used while handling one event.
@@ -16,12 +16,15 @@ type loopScratch struct {
 	key []byte
 	id  []byte
 	out []byte
+
+	// authentication scratch
+	verifier *sigv4.Verifier
+	verified sigv4.Verified
+	sigHdrs  []sigv4.Header
+	tok      []byte
 }
 
-var (
-	continue100     = []byte("HTTP/1.1 100 Continue\r\n\r\n")
-	streamingSigned = []byte("STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
-)
+var continue100 = []byte("HTTP/1.1 100 Continue\r\n\r\n")
 
 // OnTraffic implements gnet.EventHandler. It runs on the event loop and
 // never blocks: it parses the head in gnet's buffer, answers what it can
@@ -36,7 +39,7 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	if !ok {
 		return gnet.Close
 	}
-	if st.busy {
+	if st.busy || st.authWait.Load() {
 		if c.InboundBuffered() > s.maxBuffered {
 			return gnet.Close
 		}
@@ -66,21 +69,54 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	if !found {
 		return s.refuse(c, st, sc, n, noRoute, opUnknown, errNoSuchBucket)
 	}
-	o, e := classify(req, rawKey)
+	var authParams []string
+	if rt.Auth != nil {
+		authParams = rt.Auth.QueryParams
+	}
+	o, e := classify(req, rawKey, authParams, rt.AllowHead)
 	if e != nil {
 		return s.refuse(c, st, sc, n, rt.m, o, e)
 	}
 	if s.stopping.Load() {
 		return s.refuse(c, st, sc, n, rt.m, o, errSlowDown)
 	}
+	var ar authResult
+	if rt.Auth != nil {
+		// Authenticate from the head alone, before any body byte moves and
+		// before 100 Continue.
+		ar = s.authenticate(st, sc, rt.Auth, req)
+		if ar.pending {
+			return gnet.None
+		}
+		if ar.fail != nil {
+			return s.refuseAuth(c, st, sc, n, rt, o, ar.fail)
+		}
+	}
+	decodedLen := int64(-1)
+	bodyLen := req.ContentLength
 	switch {
+	case !o.hasBody():
+		if req.Chunked || req.ContentLength > 0 {
+			return s.refuse(c, st, sc, n, rt.m, o, errUnexpectedBody)
+		}
+		bodyLen = 0
 	case req.Chunked:
 		return s.refuse(c, st, sc, n, rt.m, o, errChunkedTE)
 	case req.ContentLength < 0:
 		return s.refuse(c, st, sc, n, rt.m, o, errMissingLength)
 	case req.ContentLength > s.cfg.MaxObjectSize:
 		return s.refuse(c, st, sc, n, rt.m, o, errEntityTooLarge)
-	case bytes.HasPrefix(req.Header("x-amz-content-sha256"), streamingSigned):
+	case ar.streaming:
+		var ok bool
+		if decodedLen, ok = parseLength(req.Header("x-amz-decoded-content-length")); !ok {
+			return s.refuse(c, st, sc, n, rt.m, o, errNoDecodedLength)
+		}
+		if decodedLen > s.cfg.MaxObjectSize {
+			return s.refuse(c, st, sc, n, rt.m, o, errEntityTooLarge)
+		}
+	case rt.Auth == nil && isStreamingSigned(req.Header("x-amz-content-sha256")):
+		// Without the client's secret the chunk signatures cannot be
+		// checked, so the body is not accepted unverified.
 		return s.refuse(c, st, sc, n, rt.m, o, errStreamingSigned)
 	}
 	sc.key, err = httpparse.AppendUnescape(sc.key[:0], rawKey)
@@ -91,13 +127,14 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 		return s.refuse(c, st, sc, n, rt.m, o, errKeyTooLong)
 	}
 
-	total := int64(n) + req.ContentLength
+	total := int64(n) + bodyLen
 	if int64(len(buf)) >= total {
 		// Head and body are here: relay from memory.
 		ex := s.newExchange(st, rt, o, req.Close)
 		ex.buf = append(ex.buf[:0], buf[:total]...)
 		ex.headLen = n
 		ex.keyLen = len(rawKey)
+		ex.setAuth(&ar, sc, decodedLen)
 		_, _ = c.Discard(int(total))
 		st.busy = true
 		st.deadline.Store(0)
@@ -106,7 +143,7 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 		go ex.relayBuffered()
 		return gnet.None
 	}
-	if req.ContentLength < s.cfg.SpliceThreshold {
+	if bodyLen < s.cfg.SpliceThreshold {
 		// A small body: wait for it in gnet's buffer (bounded by maxBuffered).
 		if req.Expect100 && !st.continued {
 			st.continued = true
@@ -130,6 +167,7 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	ex.buf = append(ex.buf[:0], buf...)
 	ex.headLen = n
 	ex.keyLen = len(rawKey)
+	ex.setAuth(&ar, sc, decodedLen)
 	ex.expect100 = req.Expect100 && !st.continued
 	ex.loop = c.EventLoop()
 	st.detaching = true
@@ -146,6 +184,12 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 // stays open only when the whole body is already buffered (it is discarded);
 // otherwise the body is never read and the connection is closed.
 func (s *Server) refuse(c gnet.Conn, st *connState, sc *loopScratch, headLen int, m *routeMetrics, o op, e *s3Error) gnet.Action {
+	return s.refuseWith(c, st, sc, headLen, m, o, e.Code, e.Status, e.Message, "", nil)
+}
+
+// refuseWith is refuse with a custom message, an optional WWW-Authenticate
+// value and extra XML elements in the error body.
+func (s *Server) refuseWith(c gnet.Conn, st *connState, sc *loopScratch, headLen int, m *routeMetrics, o op, code string, status int, msg, wwwAuth string, xml []byte) gnet.Action {
 	req := &sc.req
 	total := int64(headLen)
 	if req.ContentLength > 0 {
@@ -153,13 +197,13 @@ func (s *Server) refuse(c gnet.Conn, st *connState, sc *loopScratch, headLen int
 	}
 	keep := !req.Close && !req.Chunked && int64(c.InboundBuffered()) >= total
 	sc.id = appendRequestID(sc.id[:0])
-	sc.out = appendErrorResponse(sc.out[:0], e.Code, e.Status, e.Message, sc.id, req.Path, !keep)
+	sc.out = appendErrorResponseX(sc.out[:0], code, status, msg, sc.id, req.Path, !keep, wwwAuth, xml)
 	if string(req.Method) == "HEAD" {
 		sc.out = withoutBody(sc.out)
 	}
-	m.count(o, e.Status)
+	m.count(o, status)
 	if s.cfg.AccessLog {
-		s.log.Info("request", "id", string(sc.id), "route", m.name, "op", o.String(), "status", e.Status, "code", e.Code)
+		s.log.Info("request", "id", string(sc.id), "route", m.name, "op", o.String(), "status", status, "code", code)
 	}
 	_, _ = c.Write(sc.out)
 	if !keep {
@@ -168,6 +212,7 @@ func (s *Server) refuse(c gnet.Conn, st *connState, sc *loopScratch, headLen int
 	_, _ = c.Discard(int(total))
 	st.headStarted = false
 	st.continued = false
+	st.kidRefreshed = false
 	st.setDeadline(s.cfg.IdleTimeout)
 	if c.InboundBuffered() > 0 {
 		_ = c.Wake(nil)

@@ -25,7 +25,7 @@ func (s *Signer) appendCanonicalRequest(dst []byte, r *Request) (out []byte, shS
 		dst = append(dst, r.Path...)
 	}
 	dst = append(dst, '\n')
-	dst = s.appendCanonicalQuery(dst, r.Query)
+	dst = s.appendCanonicalQuery(dst, r.Query, "")
 	dst = append(dst, '\n')
 
 	s.sortHeaders(r.Headers)
@@ -87,8 +87,11 @@ func (s *Signer) sortHeaders(hs []Header) {
 // qparam is one canonical query parameter: name qbuf[k:v], value qbuf[v:e].
 type qparam struct{ k, v, e int }
 
-// appendCanonicalQuery appends the canonical form of the raw query q.
-func (s *Signer) appendCanonicalQuery(dst, q []byte) []byte {
+// appendCanonicalQuery appends the canonical form of the raw query q. A
+// parameter whose canonical (re-encoded) name equals skip is left out; the
+// verifier uses this to drop X-Amz-Signature from a presigned query. An
+// empty skip keeps every parameter.
+func (s *Signer) appendCanonicalQuery(dst, q []byte, skip string) []byte {
 	if len(q) == 0 {
 		return dst
 	}
@@ -110,6 +113,10 @@ func (s *Signer) appendCanonicalQuery(dst, q []byte) []byte {
 		}
 		p := qparam{k: len(s.qbuf)}
 		s.qbuf = appendQueryComponent(s.qbuf, name)
+		if skip != "" && string(s.qbuf[p.k:]) == skip {
+			s.qbuf = s.qbuf[:p.k]
+			continue
+		}
 		p.v = len(s.qbuf)
 		s.qbuf = appendQueryComponent(s.qbuf, value)
 		p.e = len(s.qbuf)

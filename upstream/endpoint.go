@@ -79,6 +79,12 @@ type Request struct {
 	ContentLength int64  // -1: no body and no Content-Length header
 	PayloadHash   []byte // client's x-amz-content-sha256, may be nil
 	Headers       []httpparse.Header
+	// Decoded means the gateway decodes the client's aws-chunked body
+	// (signed chunks) and sends the plain bytes: the aws-chunked framing
+	// headers (x-amz-decoded-content-length, x-amz-trailer,
+	// x-amz-sdk-checksum-algorithm and the aws-chunked content coding) are
+	// not forwarded, and PayloadHash should be nil (UNSIGNED-PAYLOAD).
+	Decoded bool
 }
 
 // Builder builds signed upstream heads. It is not safe for concurrent use;
@@ -91,6 +97,7 @@ type Builder struct {
 	date   []byte
 	auth   []byte
 	lower  []byte
+	ce     []byte // content-encoding without aws-chunked
 }
 
 // NewBuilder returns a Builder sharing the signing-key cache kc.
@@ -161,6 +168,20 @@ func (b *Builder) AppendHead(ctx context.Context, dst []byte, ep *Endpoint, r *R
 		if !Forwarded(h.Name) {
 			continue
 		}
+		val := h.Value
+		if r.Decoded {
+			if eqFold(h.Name, "x-amz-decoded-content-length") || eqFold(h.Name, "x-amz-trailer") ||
+				eqFold(h.Name, "x-amz-sdk-checksum-algorithm") {
+				continue
+			}
+			if eqFold(h.Name, "content-encoding") {
+				b.ce = appendWithoutCoding(b.ce[:0], h.Value, "aws-chunked")
+				if len(b.ce) == 0 {
+					continue
+				}
+				val = b.ce
+			}
+		}
 		if len(fwd) == len(spans) {
 			return dst, ErrTooManyHeaders
 		}
@@ -171,7 +192,7 @@ func (b *Builder) AppendHead(ctx context.Context, dst []byte, ep *Endpoint, r *R
 			}
 			b.lower = append(b.lower, c)
 		}
-		vals[len(fwd)] = h.Value
+		vals[len(fwd)] = val
 		fwd = append(fwd, span{off, len(h.Name)})
 	}
 	for i, s := range fwd {
@@ -223,3 +244,25 @@ var (
 	hdrDate       = []byte("x-amz-date")
 	hdrToken      = []byte("x-amz-security-token")
 )
+
+// appendWithoutCoding appends the comma-separated list v without the tokens
+// equal (case-insensitively) to coding, re-joined with ",".
+func appendWithoutCoding(dst, v []byte, coding string) []byte {
+	for len(v) > 0 {
+		var tok []byte
+		if i := bytes.IndexByte(v, ','); i >= 0 {
+			tok, v = v[:i], v[i+1:]
+		} else {
+			tok, v = v, nil
+		}
+		tok = bytes.TrimSpace(tok)
+		if len(tok) == 0 || eqFold(tok, coding) {
+			continue
+		}
+		if len(dst) > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, tok...)
+	}
+	return dst
+}

@@ -135,3 +135,45 @@ func TestAppendHead_TooManyHeaders(t *testing.T) {
 	f(MaxForwarded, false)
 	f(MaxForwarded+1, true)
 }
+
+func TestAppendHead_Decoded(t *testing.T) {
+	creds := credentials.NewStaticCredentialsProvider("AK", "SK", "")
+	ep := NewEndpoint("http", "127.0.0.1:9000", "127.0.0.1:9000", "us-east-1", "bkt", "", true, creds, PoolConfig{})
+	f := func(contentEncoding string, wantHeaders, wantAbsent []string) {
+		t.Helper()
+		hdrs := []httpparse.Header{
+			{Name: []byte("X-Amz-Decoded-Content-Length"), Value: []byte("5")},
+			{Name: []byte("x-amz-trailer"), Value: []byte("x-amz-checksum-crc32")},
+			{Name: []byte("x-amz-sdk-checksum-algorithm"), Value: []byte("CRC32")},
+			{Name: []byte("Content-Type"), Value: []byte("text/plain")},
+			{Name: []byte("x-amz-meta-a"), Value: []byte("b")},
+		}
+		if contentEncoding != "" {
+			hdrs = append(hdrs, httpparse.Header{Name: []byte("Content-Encoding"), Value: []byte(contentEncoding)})
+		}
+		head, err := NewBuilder(sigv4.NewKeyCache(8)).AppendHead(context.Background(), nil, ep, &Request{
+			Method: []byte("PUT"), Key: []byte("k"), ContentLength: 5,
+			PayloadHash: nil, Headers: hdrs, Decoded: true,
+		}, time.Now())
+		if err != nil {
+			t.Fatalf("unexpected error: %s", err)
+		}
+		s := string(head)
+		for _, h := range wantHeaders {
+			if !strings.Contains(s, "\r\n"+h+"\r\n") {
+				t.Fatalf("head lacks %q:\n%s", h, s)
+			}
+		}
+		for _, h := range wantAbsent {
+			if strings.Contains(s, "\r\n"+h) {
+				t.Fatalf("head has %q:\n%s", h, s)
+			}
+		}
+	}
+	absent := []string{"x-amz-decoded-content-length", "x-amz-trailer", "x-amz-sdk-checksum-algorithm"}
+	base := []string{"content-length: 5", "x-amz-content-sha256: UNSIGNED-PAYLOAD", "content-type: text/plain", "x-amz-meta-a: b"}
+	f("aws-chunked", base, append(absent, "content-encoding"))
+	f("", base, append(absent, "content-encoding"))
+	f("AWS-Chunked, gzip", append(base, "content-encoding: gzip"), absent)
+	f("gzip,aws-chunked,br", append(base, "content-encoding: gzip,br"), absent)
+}

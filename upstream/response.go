@@ -27,6 +27,17 @@ var (
 // is returned to the pool. A 100 Continue interim response is skipped.
 // The deadline bounds the whole exchange.
 func (c *Conn) ReadResponse(resp *httpparse.Response, deadline time.Time) (body []byte, err error) {
+	return c.readResponse(resp, deadline, true)
+}
+
+// ReadResponseHead reads the response to a HEAD request: a head only, whose
+// Content-Length describes the object, not a body that follows.
+func (c *Conn) ReadResponseHead(resp *httpparse.Response, deadline time.Time) error {
+	_, err := c.readResponse(resp, deadline, false)
+	return err
+}
+
+func (c *Conn) readResponse(resp *httpparse.Response, deadline time.Time, withBody bool) (body []byte, err error) {
 	_ = c.Conn.SetReadDeadline(deadline)
 	for {
 		n, perr := resp.Parse(c.rbuf[:c.rn])
@@ -35,6 +46,9 @@ func (c *Conn) ReadResponse(resp *httpparse.Response, deadline time.Time) (body 
 				copy(c.rbuf, c.rbuf[n:c.rn])
 				c.rn -= n
 				continue
+			}
+			if !withBody {
+				return nil, nil
 			}
 			body, err = c.readBody(resp, n)
 			return body, err

@@ -34,7 +34,12 @@ var (
 	duration     = flag.Duration("duration", 10*time.Second, "run length; always applies, even with -requests (max 1h)")
 	requests     = flag.Int64("requests", 0, "stop after this many requests were started; 0 means no limit within -duration")
 	expect100    = flag.Bool("expect100", false, "send Expect: 100-continue and wait for the 100 before the body")
-	authMode     = flag.String("auth", "none", "request authentication: none (sigv4 and jwt are planned)")
+	authMode     = flag.String("auth", "none", "request authentication: none, sigv4 (every request signed afresh, UNSIGNED-PAYLOAD) or jwt (Authorization: Bearer, one token for the run)")
+	region       = flag.String("region", "us-east-1", "SigV4 credential-scope region, with -auth sigv4")
+	accessKey    = flag.String("access-key", "benchak", "SigV4 access key id, with -auth sigv4")
+	secretKey    = flag.String("secret-key", "benchsk", "SigV4 secret key, with -auth sigv4")
+	jwtToken     = flag.String("jwt-token", "", "bearer token to send, with -auth jwt; exclusive with -jwt-secret")
+	jwtSecret    = flag.String("jwt-secret", "", "with -auth jwt: mint one HS256 token at start (sub=bench, iat=now, exp=now+1h) with this secret")
 	timeout      = flag.Duration("timeout", 30*time.Second, "per-request deadline covering connect, write and read")
 	bufSize      = sizeFlag{n: 1 << 20}
 	pids         pidFlag
@@ -73,7 +78,15 @@ func main() {
 		bufSize:   int(min(bufSize.n, 1<<30)),
 	}
 	var err error
-	if cfg.newSigner, err = newSigner(*authMode); err != nil {
+	auth := &authConfig{
+		mode:      *authMode,
+		region:    *region,
+		accessKey: *accessKey,
+		secretKey: *secretKey,
+		jwtToken:  *jwtToken,
+		jwtSecret: *jwtSecret,
+	}
+	if cfg.newSigner, err = newSigner(auth, time.Now()); err != nil {
 		log.Error("bad flags", "err", err)
 		os.Exit(2)
 	}

@@ -29,7 +29,7 @@ func testConfig(t *testing.T, s *s3sink.Server) *config {
 		bufSize:  1 << 20,
 	}
 	var err error
-	if cfg.newSigner, err = newSigner("none"); err != nil {
+	if cfg.newSigner, err = newSigner(&authConfig{mode: "none"}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if err := configFromURL(cfg, "http://"+s.Addr().String()+"/sink/bench/", false); err != nil {

@@ -4,6 +4,12 @@
 // proxy's CPU per GB and per request, its peak RSS, and the ratio of each
 // target to the "direct" baseline of the same workload and round.
 //
+// Rows whose runs were authenticated (loadgen -auth sigv4 or jwt) also get
+// the cost of authentication: their ratio to the unauthenticated "mizuchi"
+// target of the same workload and round, for the rate (req/s for bodies
+// under 1 MiB, MB/s from 1 MiB up) and for the proxy's CPU (µs per request,
+// or s per GB). Both ratios are in the JSON for every workload.
+//
 //	report -out results.json run1.json run2.json ...
 package main
 
@@ -23,6 +29,7 @@ import (
 var (
 	out      = flag.String("out", "", "also write the merged runs and the summary as JSON to this file")
 	baseline = flag.String("baseline", "direct", "target the ratio column divides by")
+	authBase = flag.String("auth-baseline", "mizuchi", "unauthenticated target the auth cost columns divide by")
 	note     = flag.String("note", "", "free text stored in the JSON (e.g. why fewer rounds ran)")
 )
 
@@ -31,6 +38,7 @@ type run struct {
 	Tags       map[string]string `json:"tags"`
 	Size       int64             `json:"size_bytes"`
 	Conns      int               `json:"conns"`
+	Auth       string            `json:"auth"`
 	ElapsedSec float64           `json:"elapsed_s"`
 	Requests   int64             `json:"requests"`
 	ErrorTotal int64             `json:"error_total"`
@@ -66,6 +74,13 @@ func (r *run) proc(role string) *proc {
 	}
 	return nil
 }
+
+// authenticated reports whether loadgen signed or sent a token for r.
+func (r *run) authenticated() bool { return r.Auth != "" && r.Auth != "none" }
+
+// largeBody is the body size from which the auth cost is given per byte (MB/s,
+// s/GB) rather than per request.
+const largeBody = 1 << 20
 
 // stat is a median with its min–max spread.
 type stat struct {
@@ -107,6 +122,33 @@ type row struct {
 	CPUPressure   stat   `json:"psi_cpu_some"`
 	RatioReqPerS  *stat  `json:"ratio_req_per_s,omitempty"` // per round: target / baseline
 	RatioMBPerS   *stat  `json:"ratio_mb_per_s,omitempty"`
+
+	// Authenticated rows only: per round, this row ÷ the unauthenticated
+	// AuthBaseline row (same workload and round), then median and min–max.
+	// Rate ratios below 1 and CPU ratios above 1 are the cost of auth.
+	Auth               string `json:"auth,omitempty"`
+	Size               int64  `json:"size_bytes"`
+	AuthBaseline       string `json:"auth_baseline,omitempty"`
+	AuthRatioReqPerS   *stat  `json:"auth_ratio_req_per_s,omitempty"`
+	AuthRatioMBPerS    *stat  `json:"auth_ratio_mb_per_s,omitempty"`
+	AuthRatioCPUPerReq *stat  `json:"auth_ratio_proxy_cpu_us_per_req,omitempty"`
+	AuthRatioCPUPerGB  *stat  `json:"auth_ratio_proxy_cpu_s_per_gb,omitempty"`
+}
+
+// authRate and authCPU are the auth cost figures the table shows: per request
+// for small bodies, per byte for large ones.
+func (r *row) authRate() *stat {
+	if r.Size >= largeBody {
+		return r.AuthRatioMBPerS
+	}
+	return r.AuthRatioReqPerS
+}
+
+func (r *row) authCPU() *stat {
+	if r.Size >= largeBody {
+		return r.AuthRatioCPUPerGB
+	}
+	return r.AuthRatioCPUPerReq
 }
 
 func main() {
@@ -132,15 +174,24 @@ func main() {
 		runs = append(runs, r)
 		raw = append(raw, b)
 	}
-	rows := summarize(runs, *baseline)
+	rows := summarize(runs, *baseline, *authBase)
 	writeTable(os.Stdout, rows)
+	cost := authCost(rows)
+	if len(cost) > 0 {
+		fmt.Println()
+		fmt.Printf("auth cost (÷ %s, same workload and round; median, min–max):\n", *authBase)
+		for _, l := range cost {
+			fmt.Println("  " + l)
+		}
+	}
 	if *out != "" {
 		doc := struct {
 			CreatedAt time.Time         `json:"created_at"`
 			Note      string            `json:"note,omitempty"`
+			AuthCost  []string          `json:"auth_cost,omitempty"`
 			Summary   []row             `json:"summary"`
 			Runs      []json.RawMessage `json:"runs"`
-		}{time.Now().UTC(), *note, rows, raw}
+		}{time.Now().UTC(), *note, cost, rows, raw}
 		b, _ := json.MarshalIndent(doc, "", "  ")
 		if err := os.WriteFile(*out, append(b, '\n'), 0o644); err != nil {
 			log.Error("cannot write -out", "err", err)
@@ -149,7 +200,7 @@ func main() {
 	}
 }
 
-func summarize(runs []run, baseline string) []row {
+func summarize(runs []run, baseline, authBaseline string) []row {
 	type key struct{ workload, target string }
 	groups := map[key][]*run{}
 	var order []key
@@ -168,8 +219,22 @@ func summarize(runs []run, baseline string) []row {
 		g := groups[k]
 		rw := row{Workload: k.workload, Target: k.target, Rounds: len(g)}
 		var rps, mbs, p50, p99, gen, busy, psi, pGB, pReq, sReq, rr, rm []float64
+		var arr, arm, acr, acg []float64
 		for _, r := range g {
 			rw.Errors += r.ErrorTotal
+			rw.Size = r.Size
+			if r.authenticated() {
+				rw.Auth = r.Auth
+				if b := byRound[[3]string{k.workload, authBaseline, r.Tags["round"]}]; b != nil && !b.authenticated() {
+					rw.AuthBaseline = authBaseline
+					arr = appendRatio(arr, r.ReqPerSec, b.ReqPerSec)
+					arm = appendRatio(arm, r.MBPerSec, b.MBPerSec)
+					if p, bp := r.proc("proxy"), b.proc("proxy"); p != nil && bp != nil {
+						acr = appendRatio(acr, p.USPerReq, bp.USPerReq)
+						acg = appendRatio(acg, p.CPUSecPerGB, bp.CPUSecPerGB)
+					}
+				}
+			}
 			rps = append(rps, r.ReqPerSec)
 			mbs = append(mbs, r.MBPerSec)
 			p50 = append(p50, r.Latency.P50US)
@@ -202,9 +267,38 @@ func summarize(runs []run, baseline string) []row {
 		rw.ProxyCPUPerGB, rw.ProxyUSPerReq = optStat(pGB), optStat(pReq)
 		rw.SinkUSPerReq = optStat(sReq)
 		rw.RatioReqPerS, rw.RatioMBPerS = optStat(rr), optStat(rm)
+		rw.AuthRatioReqPerS, rw.AuthRatioMBPerS = optStat(arr), optStat(arm)
+		rw.AuthRatioCPUPerReq, rw.AuthRatioCPUPerGB = optStat(acr), optStat(acg)
 		rows = append(rows, rw)
 	}
 	return rows
+}
+
+// appendRatio appends v/base when base is positive.
+func appendRatio(dst []float64, v, base float64) []float64 {
+	if base > 0 {
+		return append(dst, v/base)
+	}
+	return dst
+}
+
+// authCost says, for each authenticated row with a baseline, what
+// authentication costs relative to the unauthenticated run.
+func authCost(rows []row) []string {
+	var out []string
+	for i := range rows {
+		r := &rows[i]
+		if r.AuthBaseline == "" {
+			continue
+		}
+		rate, cpu := "req/s", "proxy CPU/req"
+		if r.Size >= largeBody {
+			rate, cpu = "MB/s", "proxy CPU/GB"
+		}
+		out = append(out, fmt.Sprintf("%s %s (-auth %s): %s ×%s, %s ×%s",
+			r.Workload, r.Target, r.Auth, rate, optSpread(r.authRate()), cpu, optSpread(r.authCPU())))
+	}
+	return out
 }
 
 func optStat(v []float64) *stat {
@@ -217,15 +311,15 @@ func optStat(v []float64) *stat {
 
 func writeTable(w io.Writer, rows []row) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "workload\ttarget\tn\treq/s (min–max)\tMB/s (min–max)\tp50\tp99\tproxy s/GB\tproxy µs/req\tproxy RSS\tsink µs/req\tgen µs/req\thost busy\tcpu psi\tx req/s (min–max)\tx MB/s (min–max)\terrors\t")
+	fmt.Fprintln(tw, "workload\ttarget\tn\treq/s (min–max)\tMB/s (min–max)\tp50\tp99\tproxy s/GB\tproxy µs/req\tproxy RSS\tsink µs/req\tgen µs/req\thost busy\tcpu psi\tx req/s (min–max)\tx MB/s (min–max)\tauth x rate\tauth x cpu\terrors\t")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.0f%%\t%.0f%%\t%s\t%s\t%d\t\n",
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.0f%%\t%.0f%%\t%s\t%s\t%s\t%s\t%d\t\n",
 			r.Workload, r.Target, r.Rounds,
 			spread(r.ReqPerSec, "%.0f"), spread(r.MBPerSec, "%.1f"),
 			dur(r.P50US.Median), dur(r.P99US.Median),
 			opt(r.ProxyCPUPerGB, "%.3f"), opt(r.ProxyUSPerReq, "%.1f"), rss(r.ProxyPeakRSS),
 			opt(r.SinkUSPerReq, "%.1f"), r.GenUSPerReq.Median, 100*r.HostBusy.Median, 100*r.CPUPressure.Median,
-			optSpread(r.RatioReqPerS), optSpread(r.RatioMBPerS), r.Errors)
+			optSpread(r.RatioReqPerS), optSpread(r.RatioMBPerS), optSpread(r.authRate()), optSpread(r.authCPU()), r.Errors)
 	}
 	tw.Flush()
 }

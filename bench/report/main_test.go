@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestNewStat(t *testing.T) {
 	f := func(in []float64, want stat) {
@@ -22,7 +25,7 @@ func TestSummarizeRatio(t *testing.T) {
 	rows := summarize([]run{
 		mk("direct", "1", 100), mk("mizuchi", "1", 50),
 		mk("direct", "2", 200), mk("mizuchi", "2", 180),
-	}, "direct")
+	}, "direct", "mizuchi")
 	if len(rows) != 2 {
 		t.Fatalf("unexpected rows; got %d; want 2", len(rows))
 	}
@@ -33,4 +36,110 @@ func TestSummarizeRatio(t *testing.T) {
 	if r == nil || r.Min != 0.5 || r.Max != 0.9 || r.Median != 0.7 {
 		t.Fatalf("unexpected ratio %+v; want median 0.7 min 0.5 max 0.9", r)
 	}
+}
+
+func TestSummarizeAuthRatio(t *testing.T) {
+	// rps, and the proxy's CPU: µs per request and s per GB.
+	mk := func(workload string, size int64, target, auth, round string, rps, usPerReq float64) run {
+		r := run{
+			Tags:      map[string]string{"workload": workload, "target": target, "round": round},
+			Size:      size,
+			Auth:      auth,
+			ReqPerSec: rps,
+			MBPerSec:  rps * float64(size) / 1e6,
+		}
+		if target != "direct" {
+			r.Procs = []proc{{Role: "proxy", USPerReq: usPerReq, CPUSecPerGB: usPerReq * 1e3 / float64(size)}, {Role: "sink"}}
+		}
+		return r
+	}
+	var runs []run
+	for _, round := range []string{"1", "2", "3"} {
+		k := float64(round[0] - '0') // drift the machine between rounds
+		runs = append(runs,
+			mk("small", 1<<10, "direct", "none", round, 1000*k, 0),
+			mk("small", 1<<10, "mizuchi", "none", round, 400*k, 100),
+			mk("small", 1<<10, "mizuchi-sigv4", "sigv4", round, 300*k, 100+10*k),
+			mk("small", 1<<10, "mizuchi-jwt", "jwt", round, 360*k, 110),
+			mk("large", 64<<20, "mizuchi", "none", round, 10, 1000),
+			mk("large", 64<<20, "mizuchi-sigv4", "sigv4", round, 9, 1100),
+		)
+	}
+	rows := summarize(runs, "direct", "mizuchi")
+	byTarget := map[string]*row{}
+	for i := range rows {
+		byTarget[rows[i].Workload+"/"+rows[i].Target] = &rows[i]
+	}
+	f := func(key string, rate, cpu stat) {
+		t.Helper()
+		r := byTarget[key]
+		if r == nil {
+			t.Fatalf("no row %s", key)
+		}
+		if r.authRate() == nil || r.authCPU() == nil {
+			t.Fatalf("row %s has no auth ratios", key)
+		}
+		if got := *r.authRate(); !near(got, rate) {
+			t.Fatalf("unexpected rate ratio of %s; got %+v; want %+v", key, got, rate)
+		}
+		if got := *r.authCPU(); !near(got, cpu) {
+			t.Fatalf("unexpected cpu ratio of %s; got %+v; want %+v", key, got, cpu)
+		}
+	}
+	f("small/mizuchi-sigv4", stat{Median: 0.75, Min: 0.75, Max: 0.75, N: 3}, stat{Median: 1.2, Min: 1.1, Max: 1.3, N: 3})
+	f("small/mizuchi-jwt", stat{Median: 0.9, Min: 0.9, Max: 0.9, N: 3}, stat{Median: 1.1, Min: 1.1, Max: 1.1, N: 3})
+	f("large/mizuchi-sigv4", stat{Median: 0.9, Min: 0.9, Max: 0.9, N: 3}, stat{Median: 1.1, Min: 1.1, Max: 1.1, N: 3})
+
+	// The small workload gives req/s and CPU per request, the large one MB/s
+	// and CPU per GB; the JSON has all four either way.
+	if r := byTarget["large/mizuchi-sigv4"]; r.AuthRatioReqPerS == nil || r.AuthRatioCPUPerReq == nil || r.authRate() != r.AuthRatioMBPerS {
+		t.Fatalf("unexpected large row %+v", r)
+	}
+	if r := byTarget["small/mizuchi-sigv4"]; r.authRate() != r.AuthRatioReqPerS || r.authCPU() != r.AuthRatioCPUPerReq {
+		t.Fatalf("unexpected small row %+v", r)
+	}
+	for _, key := range []string{"small/direct", "small/mizuchi", "large/mizuchi"} {
+		if r := byTarget[key]; r.AuthBaseline != "" || r.authRate() != nil || r.authCPU() != nil {
+			t.Fatalf("unauthenticated row %s must have no auth ratio: %+v", key, r)
+		}
+	}
+	// The direct ratio still applies to authenticated rows.
+	if r := byTarget["small/mizuchi-sigv4"].RatioReqPerS; r == nil || !near(*r, stat{Median: 0.3, Min: 0.3, Max: 0.3, N: 3}) {
+		t.Fatalf("unexpected direct ratio %+v", r)
+	}
+
+	cost := authCost(rows)
+	if len(cost) != 3 {
+		t.Fatalf("unexpected auth cost lines; got %q; want 3", cost)
+	}
+	if !strings.HasPrefix(cost[0], "small mizuchi-sigv4 (-auth sigv4): req/s ×0.75 (0.75–0.75), proxy CPU/req ×1.20 (1.10–1.30)") {
+		t.Fatalf("unexpected auth cost line %q", cost[0])
+	}
+	if !strings.HasPrefix(cost[2], "large mizuchi-sigv4 (-auth sigv4): MB/s ×0.90") || !strings.Contains(cost[2], "proxy CPU/GB ×1.10") {
+		t.Fatalf("unexpected auth cost line %q", cost[2])
+	}
+
+	var b strings.Builder
+	writeTable(&b, rows)
+	if !strings.Contains(b.String(), "auth x rate") || !strings.Contains(b.String(), "1.20 (1.10–1.30)") {
+		t.Fatalf("table lacks the auth columns:\n%s", b.String())
+	}
+}
+
+func TestSummarizeAuthRatio_NoBaseline(t *testing.T) {
+	rows := summarize([]run{
+		{Tags: map[string]string{"workload": "w", "target": "direct", "round": "1"}, ReqPerSec: 10},
+		{Tags: map[string]string{"workload": "w", "target": "mizuchi-jwt", "round": "1"}, Auth: "jwt", ReqPerSec: 5},
+	}, "direct", "mizuchi")
+	if r := rows[1]; r.Auth != "jwt" || r.AuthBaseline != "" || r.AuthRatioReqPerS != nil {
+		t.Fatalf("unexpected row without an unauthenticated baseline: %+v", r)
+	}
+	if len(authCost(rows)) != 0 {
+		t.Fatalf("unexpected auth cost without a baseline: %q", authCost(rows))
+	}
+}
+
+func near(a, b stat) bool {
+	eq := func(x, y float64) bool { return x-y < 1e-9 && y-x < 1e-9 }
+	return a.N == b.N && eq(a.Median, b.Median) && eq(a.Min, b.Min) && eq(a.Max, b.Max)
 }

@@ -49,7 +49,7 @@ func startAdmin(log *slog.Logger, addr string, withMetrics bool, s *engine.Serve
 					ctx.SetBodyString("ready\n")
 				} else {
 					ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
-					ctx.SetBodyString("not ready: routes not loaded or a backend is unreachable\n")
+					ctx.SetBodyString("not ready: routes not loaded, a backend is unreachable or a JWKS is not loaded\n")
 				}
 			case len(path) >= len("/debug/pprof/") && path[:len("/debug/pprof/")] == "/debug/pprof/":
 				pprofhandler.PprofHandler(ctx)
@@ -68,7 +68,8 @@ func startAdmin(log *slog.Logger, addr string, withMetrics bool, s *engine.Serve
 }
 
 // watchReady marks the gateway ready while every route's backend accepts
-// TCP connections, checked every few seconds off the event loops.
+// TCP connections and every JWKS is loaded, checked every few seconds off
+// the event loops.
 func (a *admin) watchReady(log *slog.Logger, s *engine.Server) {
 	check := func() {
 		ok := true
@@ -82,6 +83,9 @@ func (a *admin) watchReady(log *slog.Logger, s *engine.Server) {
 				}
 				ok = false
 			}
+		}
+		if rs := live.Load(); rs != nil && !rs.ready() {
+			ok = false // a route's JWKS has not been fetched yet
 		}
 		a.ready.Store(ok)
 	}

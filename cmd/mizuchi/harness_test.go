@@ -399,6 +399,7 @@ func (b *backend) remove(t testing.TB, bucket, key string) {
 // route is one bucket entry of the gateway config.
 type route struct {
 	name, pathPrefix, bucket, keyPrefix string
+	extra                               string // more YAML for the bucket entry, each line indented by 4 spaces
 }
 
 // gatewayConfig renders a YAML config for routes onto backend b.
@@ -409,6 +410,7 @@ func gatewayConfig(b *backend, listen, admin string, routes ...route) string {
 		fmt.Fprintf(&sb, "  - name: %s\n    path_prefix: %s\n    s3:\n", r.name, r.pathPrefix)
 		fmt.Fprintf(&sb, "      bucket: %s\n      region: %s\n      endpoint: %s\n", r.bucket, backendRegion, b.endpoint)
 		fmt.Fprintf(&sb, "      access_key: %s\n      secret_key: %s\n      key_prefix: %q\n", b.ak, b.sk, r.keyPrefix)
+		sb.WriteString(r.extra)
 	}
 	fmt.Fprintf(&sb, "metrics:\n  enabled: true\n  port: %s\n", portOf(admin))
 	return sb.String()

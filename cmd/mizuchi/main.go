@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -107,10 +108,12 @@ func run(log *slog.Logger) error {
 		log.Warn("configuration key accepted but has no effect in this build", "key", ig)
 	}
 	ctx := context.Background()
-	router, err := buildRouter(ctx, cfg)
+	rs, err := buildRouter(ctx, log, cfg)
 	if err != nil {
 		return err
 	}
+	live.Store(rs)
+	router := rs.router
 	var pp *pipes.Pool
 	if cfg.Server.ZeroCopy.Enabled {
 		pp = pipes.NewPool(pipes.Config{PipeSize: int(cfg.Server.ZeroCopy.PipeBufferSize), Max: cfg.Server.PipePool})
@@ -180,6 +183,9 @@ func run(log *slog.Logger) error {
 	}
 }
 
+// live is the route set being served (for readiness and reload).
+var live atomic.Pointer[routeSet]
+
 func loadConfig(path string) (*config.Config, error) {
 	cfg, err := config.Load(path)
 	if err != nil {
@@ -207,14 +213,17 @@ func reload(ctx context.Context, log *slog.Logger, srv *engine.Server) {
 			err = fmt.Errorf("configuration uses features this build does not implement: %v", u)
 		}
 	}
-	var router *engine.Router
+	var rs *routeSet
 	if err == nil {
-		router, err = buildRouter(ctx, cfg)
+		rs, err = buildRouter(ctx, log, cfg)
 	}
 	if err != nil {
 		log.Error("reload refused; the previous configuration keeps serving", "err", err)
 		return
 	}
-	srv.SetRouter(router)
+	srv.SetRouter(rs.router)
+	if old := live.Swap(rs); old != nil {
+		old.close()
+	}
 	log.Info("configuration reloaded", "routes", len(cfg.Buckets), "took", time.Since(t0).Round(time.Millisecond).String())
 }

@@ -3,16 +3,50 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/mizuchi-gw/mizuchi/config"
 	"github.com/mizuchi-gw/mizuchi/engine"
+	"github.com/mizuchi-gw/mizuchi/policy"
+	"github.com/mizuchi-gw/mizuchi/sigv4"
 	"github.com/mizuchi-gw/mizuchi/upstream"
 )
+
+// routeSet is a built router and what must be stopped when it is replaced
+// (background JWKS refreshers).
+type routeSet struct {
+	router *engine.Router
+	jwts   []*policy.JWT
+}
+
+// close stops the set's background work; requests already routed to it
+// keep their (still valid) keys.
+func (rs *routeSet) close() {
+	for _, j := range rs.jwts {
+		j.Close()
+	}
+}
+
+// ready reports whether every route can authenticate (JWKS loaded).
+func (rs *routeSet) ready() bool {
+	for _, j := range rs.jwts {
+		if !j.Ready() {
+			return false
+		}
+	}
+	return true
+}
 
 // buildRouter resolves each route's backend (address, credentials) and
 // builds the router. Credential providers may do I/O: this runs at startup
 // and on reload, never on an event loop.
-func buildRouter(ctx context.Context, cfg *config.Config) (*engine.Router, error) {
+func buildRouter(ctx context.Context, log *slog.Logger, cfg *config.Config) (rs *routeSet, err error) {
+	rs = &routeSet{}
+	defer func() {
+		if err != nil {
+			rs.close()
+		}
+	}()
 	routes := make([]*engine.Route, 0, len(cfg.Buckets))
 	for i := range cfg.Buckets {
 		b := &cfg.Buckets[i]
@@ -26,7 +60,54 @@ func buildRouter(ctx context.Context, cfg *config.Config) (*engine.Router, error
 		}
 		ep := upstream.NewEndpoint(scheme, hostport, host, b.S3.Region, b.S3.Bucket, b.S3.KeyPrefix,
 			b.S3.UsePathStyle(), creds, upstream.PoolConfig{})
-		routes = append(routes, &engine.Route{Name: b.Name, Prefix: b.PathPrefix, Endpoint: ep})
+		rt := &engine.Route{Name: b.Name, Prefix: b.PathPrefix, Endpoint: ep, AllowHead: b.AllowHead}
+		if b.Auth.Enabled {
+			if rt.Auth, err = buildAuth(log, b, rs); err != nil {
+				return nil, fmt.Errorf("buckets[%d].auth: %w", i, err)
+			}
+		}
+		routes = append(routes, rt)
 	}
-	return engine.NewRouter(routes, cfg.Server.VirtualHostDomains), nil
+	rs.router = engine.NewRouter(routes, cfg.Server.VirtualHostDomains)
+	for _, j := range rs.jwts {
+		j.Start(context.Background())
+	}
+	return rs, nil
+}
+
+// buildAuth turns a route's auth section into the engine's authenticators.
+func buildAuth(log *slog.Logger, b *config.Bucket, rs *routeSet) (*engine.Auth, error) {
+	a := &engine.Auth{}
+	if s := b.Auth.SigV4; s != nil {
+		keys := sigv4.Keys{}
+		if s.AccessKey != "" {
+			keys[s.AccessKey] = &sigv4.Key{Secret: s.SecretKey, Subject: s.AccessKey}
+		}
+		for _, c := range s.Credentials {
+			subject := c.Subject
+			if subject == "" {
+				subject = c.AccessKey
+			}
+			keys[c.AccessKey] = &sigv4.Key{Secret: c.SecretKey, Subject: subject}
+		}
+		region := s.Region
+		if region == "" {
+			region = b.S3.Region
+		}
+		a.SigV4 = &sigv4.VerifyConfig{Region: region, Service: s.Service, MaxSkew: s.MaxClockSkew, Keys: keys}
+	}
+	if j := b.Auth.JWT; j != nil {
+		jw, err := policy.NewJWT(j, policy.JWTOptions{Route: b.Name, Logger: log, MinRefreshInterval: j.MinRefresh})
+		if err != nil {
+			return nil, fmt.Errorf("jwt: %w", err)
+		}
+		rs.jwts = append(rs.jwts, jw)
+		a.JWT = jw
+		for _, ts := range j.TokenSources {
+			if ts.Type == "query" {
+				a.QueryParams = append(a.QueryParams, ts.Name)
+			}
+		}
+	}
+	return a, nil
 }

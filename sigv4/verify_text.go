@@ -1,0 +1,146 @@
+package sigv4
+
+// Small byte helpers of the verifier: header lookup, value checks, unescaping
+// and error-detail rendering.
+
+// headerValue returns the first value of the header named lower (a
+// lower-case name), trimmed of spaces and tabs, and how many there are.
+func headerValue(hs []Header, lower string) (first []byte, n int) {
+	for i := range hs {
+		if equalFoldLower(hs[i].Name, lower) {
+			if n == 0 {
+				first = trimOWS(hs[i].Value)
+			}
+			n++
+		}
+	}
+	return first, n
+}
+
+// equalFoldLower reports whether b equals the lower-case ASCII string s,
+// ignoring ASCII case in b.
+func equalFoldLower(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range b {
+		if lowerASCII(b[i]) != s[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// trimOWS trims HTTP optional white space (spaces and tabs) from b.
+func trimOWS(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// validSignatureHex reports whether b is 64 hex digits (either case).
+func validSignatureHex(b []byte) bool {
+	if len(b) != 64 {
+		return false
+	}
+	for _, c := range b {
+		if _, ok := unhex(c); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// validPayloadHash reports whether b is a value S3 accepts for
+// x-amz-content-sha256 with AWS4-HMAC-SHA256.
+func validPayloadHash(b []byte) bool {
+	switch string(b) {
+	case unsignedPayload,
+		"STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+		"STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+		"STREAMING-UNSIGNED-PAYLOAD-TRAILER":
+		return true
+	}
+	return validSignatureHex(b) // 64 hex digits, like a SHA-256
+}
+
+// appendPathUnescape appends the path src with every %XX decoded once; a
+// '%' without two hex digits is literal and '+' is not special.
+func appendPathUnescape(dst, src []byte) []byte {
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		if c == '%' && i+2 < len(src) {
+			hi, ok1 := unhex(src[i+1])
+			lo, ok2 := unhex(src[i+2])
+			if ok1 && ok2 {
+				c = hi<<4 | lo
+				i += 2
+			}
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// appendQueryUnescape appends the query component src decoded as
+// appendQueryComponent does ('+' is a space, %XX a byte, a stray '%'
+// literal).
+func appendQueryUnescape(dst, src []byte) []byte {
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch c {
+		case '+':
+			c = ' '
+		case '%':
+			if i+2 < len(src) {
+				hi, ok1 := unhex(src[i+1])
+				lo, ok2 := unhex(src[i+2])
+				if ok1 && ok2 {
+					c = hi<<4 | lo
+					i += 2
+				}
+			}
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// quoteSafe renders client bytes for an error detail: single-quoted,
+// non-printable ASCII and quotes replaced by '?', cut at 64 bytes. Never
+// pass it a secret or a signature.
+func quoteSafe(b []byte) string {
+	const max = 64
+	out := make([]byte, 0, min(len(b), max)+5)
+	out = append(out, '\'')
+	for i, c := range b {
+		if i == max {
+			out = append(out, "..."...)
+			break
+		}
+		if c < 0x20 || c > 0x7e || c == '\'' {
+			c = '?'
+		}
+		out = append(out, c)
+	}
+	return string(append(out, '\''))
+}
+
+// safeToken renders a short token (algorithm or component name) for an
+// error detail, or a placeholder if it does not look like one, so that a
+// mangled header can never echo its signature.
+func safeToken(b []byte) string {
+	if len(b) == 0 || len(b) > 32 {
+		return "(unrecognized)"
+	}
+	for _, c := range b {
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return "(unrecognized)"
+		}
+	}
+	return quoteSafe(b)
+}
