@@ -67,8 +67,11 @@ type authResult struct {
 	id        identity
 	streaming bool // the body is aws-chunked with chunk signatures (sc.verified holds the seed)
 	trailer   bool // ... with a signed trailer
-	pending   bool // waiting for a JWKS refresh; the request stays in gnet's buffer
-	fail      *authFailure
+	// unverified: streaming on a route without SigV4, whose chunk
+	// signatures cannot be checked (decoded for framing only)
+	unverified bool
+	pending    bool // waiting for a JWKS refresh; the request stays in gnet's buffer
+	fail       *authFailure
 }
 
 // looksSigV4 reports whether a request carries SigV4 credentials (header or

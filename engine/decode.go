@@ -38,11 +38,15 @@ func (ex *exchange) initDecoder() error {
 			}
 		}
 	}
-	v := &ex.verified
 	var name []byte
 	if len(ex.ckName) > 0 {
 		name = ex.ckName
 	}
+	if ex.unverified {
+		chunkedUnverified.Inc()
+		return ex.dec.InitUnverified(ex.decodedLen, ex.trailer, name)
+	}
+	v := &ex.verified
 	chunkedBodies.Inc()
 	return ex.dec.Init(&v.SigningKey, v.AmzDate[:], v.Scope(), v.Signature[:], ex.decodedLen, ex.trailer, name)
 }

@@ -49,6 +49,7 @@ type exchange struct {
 	// authentication
 	ident      identity
 	streaming  bool           // aws-chunked body with chunk signatures: decoded here
+	unverified bool           // ... whose signatures cannot be checked (anonymous route)
 	trailer    bool           // ... with a signed trailer
 	verified   sigv4.Verified // seed signature, signing key, date, scope (views unused)
 	decodedLen int64          // x-amz-decoded-content-length
@@ -62,9 +63,9 @@ type exchange struct {
 // (key, date, seed, scope) are.
 func (ex *exchange) setAuth(ar *authResult, sc *loopScratch, decodedLen int64) {
 	ex.ident = ar.id
-	ex.streaming, ex.trailer = ar.streaming, ar.trailer
+	ex.streaming, ex.trailer, ex.unverified = ar.streaming, ar.trailer, ar.unverified
 	ex.decodedLen = decodedLen
-	if ar.streaming {
+	if ar.streaming && !ar.unverified {
 		ex.verified = sc.verified
 	}
 }

@@ -26,7 +26,9 @@ var (
 	authJWTOK      = metrics.NewCounter(`mizuchi_auth_success_total{method="jwt"}`)
 	chunkFailures  = metrics.NewCounter(`mizuchi_chunk_signature_failures_total`)
 	chunkedBodies  = metrics.NewCounter(`mizuchi_aws_chunked_total`)
-	clientAborts   = metrics.NewCounter(`mizuchi_client_aborts_total`)
+	// aws-chunked bodies on anonymous routes: decoded, signatures unchecked
+	chunkedUnverified = metrics.NewCounter(`mizuchi_aws_chunked_unverified_total`)
+	clientAborts      = metrics.NewCounter(`mizuchi_client_aborts_total`)
 
 	upstreamLatency = metrics.NewPrometheusHistogram(`mizuchi_upstream_request_duration_seconds`)
 	requestLatency  = metrics.NewPrometheusHistogram(`mizuchi_request_duration_seconds`)

@@ -28,7 +28,7 @@ var (
 	errSlowDown           = &s3Error{"SlowDown", 503, "Please reduce your request rate."}
 	errRequestTimeout     = &s3Error{"RequestTimeout", 400, "Your socket connection to the server was not read from or written to within the timeout period."}
 	errIncompleteBody     = &s3Error{"IncompleteBody", 400, "You did not provide the number of bytes specified by the Content-Length HTTP header."}
-	errStreamingSigned    = &s3Error{"NotImplemented", 501, "Signed aws-chunked bodies (STREAMING-AWS4-HMAC-SHA256-PAYLOAD) are accepted only on routes with SigV4 authentication, whose secret verifies the chunk signatures; use a hex payload hash or UNSIGNED-PAYLOAD."}
+	errStreamingSigned    = &s3Error{"NotImplemented", 501, "SigV4a (ECDSA) signed aws-chunked bodies are not supported; use AWS4-HMAC-SHA256."}
 	errChunkedTE          = &s3Error{"NotImplemented", 501, "Transfer-Encoding: chunked bodies are not supported yet; send Content-Length."}
 	errCopyNotAllowed     = &s3Error{"AccessDenied", 403, "Copying objects is not allowed through this endpoint."}
 	errTooManyHeaders     = &s3Error{"InvalidArgument", 400, "Too many metadata and content headers for one object."}
@@ -57,6 +57,9 @@ var backendMessages = map[string]string{
 	"MissingContentLength":       "You must provide the Content-Length HTTP header.",
 	"IncompleteBody":             "You did not provide the number of bytes specified by the Content-Length HTTP header.",
 	"ConditionalRequestConflict": "A conflicting operation occurred.",
+	"MalformedXML":               "The XML you provided was not well-formed or did not validate against our published schema.",
+	"NoSuchKey":                  "The specified key does not exist.",
+	"NotFound":                   "Not Found",
 }
 
 var statusText = map[int]string{

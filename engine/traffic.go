@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"errors"
 
 	"github.com/panjf2000/gnet/v2"
@@ -115,9 +116,22 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 			return s.refuse(c, st, sc, n, rt.m, o, errEntityTooLarge)
 		}
 	case rt.Auth == nil && isStreamingSigned(req.Header("x-amz-content-sha256")):
-		// Without the client's secret the chunk signatures cannot be
-		// checked, so the body is not accepted unverified.
-		return s.refuse(c, st, sc, n, rt.m, o, errStreamingSigned)
+		// An anonymous route: the client signed its chunks with a key the
+		// gateway does not know. The framing, the decoded length and any
+		// trailer checksum are checked; the signatures cannot be.
+		var ok bool
+		if decodedLen, ok = parseLength(req.Header("x-amz-decoded-content-length")); !ok {
+			return s.refuse(c, st, sc, n, rt.m, o, errNoDecodedLength)
+		}
+		if decodedLen > s.cfg.MaxObjectSize {
+			return s.refuse(c, st, sc, n, rt.m, o, errEntityTooLarge)
+		}
+		ph := req.Header("x-amz-content-sha256")
+		ar.streaming, ar.unverified = true, true
+		ar.trailer = bytes.Equal(ph, streamingSignedTrailer)
+		if !ar.trailer && !bytes.Equal(ph, streamingSigned) {
+			return s.refuse(c, st, sc, n, rt.m, o, errStreamingSigned) // SigV4a (ECDSA)
+		}
 	}
 	sc.key, err = httpparse.AppendUnescape(sc.key[:0], rawKey)
 	if err != nil {

@@ -113,6 +113,7 @@ type ChunkDecoder struct {
 	decoded       int64
 	decodedLength int64
 	err           error
+	noVerify      bool // InitUnverified: signatures are not checked
 }
 
 // Init prepares d for one body. signingKey is the request's derived SigV4
@@ -147,6 +148,7 @@ func (d *ChunkDecoder) Init(signingKey *[32]byte, amzDate, scope, seed []byte, d
 	d.decoded = 0
 	d.decodedLength = decodedLength
 	d.err = nil
+	d.noVerify = false
 	d.ck.reset(checksumNone)
 
 	if len(seed) != len(d.prev) {
@@ -173,6 +175,22 @@ func (d *ChunkDecoder) Init(signingKey *[32]byte, amzDate, scope, seed []byte, d
 		d.ckName = append(d.ckName, checksumNames[kind]...)
 	}
 	return nil
+}
+
+// InitUnverified prepares d for a body whose chunk signatures cannot be
+// checked because the client's secret is unknown (a route without SigV4
+// authentication). Framing, the decoded length and the trailer checksum
+// are still checked; chunk and trailer signatures are parsed but not
+// verified. Callers must label such bodies as unverified.
+func (d *ChunkDecoder) InitUnverified(decodedLength int64, trailer bool, checksumName []byte) error {
+	var key [32]byte
+	var seed [64]byte
+	for i := range seed {
+		seed[i] = '0'
+	}
+	err := d.Init(&key, nil, nil, seed[:], decodedLength, trailer, checksumName)
+	d.noVerify = true
+	return err
 }
 
 // Decode consumes encoded bytes from src and appends the decoded payload
@@ -392,6 +410,9 @@ func (d *ChunkDecoder) trailerLine(line []byte) error {
 // algorithm (chunkPayloadAlgorithm or chunkTrailerAlgorithm), compares it
 // with d.got and, on a match, chains it into d.prev.
 func (d *ChunkDecoder) verify(algorithm string) error {
+	if d.noVerify {
+		return nil
+	}
 	d.sts = append(append(d.sts[:0], algorithm...), '\n')
 	d.sts = append(d.sts, d.ctx...)
 	d.sts = append(append(d.sts, d.prev[:]...), '\n')

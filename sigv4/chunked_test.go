@@ -745,3 +745,47 @@ func TestChunkDecode_Failure(t *testing.T) {
 	f("plain", in(plain, ""), nil)
 	f("trailer", in(tr, ck), nil)
 }
+
+// InitUnverified decodes bodies signed with any key, and still checks the
+// framing, the decoded length and the trailer checksum.
+func TestChunkDecodeUnverified(t *testing.T) {
+	payload := make([]byte, 200<<10+7)
+	for i := range payload {
+		payload[i] = byte(i * 31)
+	}
+	f := func(o encodeOpts, decodedLength int64, corrupt func([]byte, *encoded), wantErr error) {
+		t.Helper()
+		e := encodeChunked(t, payload, o)
+		wire := append([]byte(nil), e.wire...)
+		if corrupt != nil {
+			corrupt(wire, e)
+		}
+		var d sigv4.ChunkDecoder
+		var name []byte
+		if o.trailerName != "" {
+			name = []byte(o.trailerName)
+		}
+		if err := d.InitUnverified(decodedLength, o.trailerName != "", name); err != nil {
+			t.Fatalf("InitUnverified: %s", err)
+		}
+		out, n, err := d.Decode(nil, wire)
+		if wantErr != nil {
+			if !errors.Is(err, wantErr) || d.Done() {
+				t.Fatalf("unexpected result; got err %v done %v; want %v", err, d.Done(), wantErr)
+			}
+			return
+		}
+		if err != nil || n != len(wire) || !d.Done() || !bytes.Equal(out, payload) {
+			t.Fatalf("unexpected result; err %v n %d/%d done %v equal %v", err, n, len(wire), d.Done(), bytes.Equal(out, payload))
+		}
+	}
+	n := int64(len(payload))
+	f(encodeOpts{secret: "some-other-secret"}, n, nil, nil)
+	f(encodeOpts{trailerName: "x-amz-checksum-crc32c"}, n, nil, nil)
+	// A flipped signature is not noticed; a flipped data byte is, through
+	// the trailer checksum; a wrong length and bad framing are errors.
+	f(encodeOpts{}, n, func(w []byte, e *encoded) { w[e.sigAt[1]] ^= 1 }, nil)
+	f(encodeOpts{trailerName: "x-amz-checksum-crc32"}, n, func(w []byte, e *encoded) { w[e.dataAt[1]] ^= 1 }, sigv4.ErrChecksumMismatch)
+	f(encodeOpts{}, n-1, nil, sigv4.ErrDecodedLength)
+	f(encodeOpts{}, n, func(w []byte, e *encoded) { w[e.dataAt[1]-1] = 'x' }, sigv4.ErrChunkMalformed)
+}
