@@ -111,6 +111,26 @@ type Bucket struct {
 	Upload Upload `yaml:"upload"`
 	// AllowHead allows HeadObject on this route. Default false.
 	AllowHead bool `yaml:"allow_head"`
+	// CORS answers browser preflights and adds CORS headers. nil = no CORS
+	// (preflights are refused).
+	CORS *CORS `yaml:"cors"`
+}
+
+// CORS is a route's cross-origin policy for browser uploads.
+type CORS struct {
+	// AllowedOrigins are exact origins ("https://app.example.com") or "*".
+	// Required.
+	AllowedOrigins []string `yaml:"allowed_origins"`
+	// AllowedHeaders are request headers a browser may send (case
+	// insensitive), or "*". Default ["*"].
+	AllowedHeaders []string `yaml:"allowed_headers"`
+	// ExposeHeaders are response headers scripts may read. ETag and
+	// x-amz-request-id are always exposed (browser multipart uploads need
+	// the part ETags).
+	ExposeHeaders []string `yaml:"expose_headers"`
+	// MaxAge is how long a browser may cache a preflight. YAML:
+	// max_age_seconds. Default 0 (header omitted).
+	MaxAge time.Duration `yaml:"max_age_seconds,s"`
 }
 
 // S3 is the upstream backend of a route.

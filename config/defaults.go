@@ -111,6 +111,9 @@ func (c *Config) finish() {
 				}
 			}
 		}
+		if c := b.CORS; c != nil && len(c.AllowedHeaders) == 0 {
+			c.AllowedHeaders = []string{"*"}
+		}
 		if v := b.Auth.SigV4; v != nil && v.Region == "" {
 			v.Region = b.S3.Region
 		}

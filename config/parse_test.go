@@ -194,6 +194,10 @@ func TestParse_Success(t *testing.T) {
 			return c.Buckets[1].S3.Bucket == "backend" && c.Buckets[1].S3.Region == "us-east-1"
 		})
 	f(minimal+"    allow_head: yes\n", func(c *Config) bool { return c.Buckets[0].AllowHead })
+	f(minimal+"    cors: {allowed_origins: [\"https://app.example.com\", \"*\"], expose_headers: [x-amz-version-id], max_age_seconds: 600}\n", func(c *Config) bool {
+		x := c.Buckets[0].CORS
+		return x != nil && len(x.AllowedOrigins) == 2 && x.AllowedHeaders[0] == "*" && x.MaxAge == 10*time.Minute
+	})
 }
 
 func TestParse_Failure(t *testing.T) {
@@ -302,6 +306,9 @@ func TestParse_Failure(t *testing.T) {
 	f(bucket("    auth: {jwt: {public_key: k, public_key_file: /nonexistent/k.pem}}\n"), "buckets[0].auth.jwt: public_key and public_key_file are exclusive")
 	f(bucket("    auth: {jwt: {public_key_file: /nonexistent/k.pem}}\n"), `buckets[0].auth.jwt.public_key_file: cannot use "/nonexistent/k.pem"`)
 	f(bucket("    auth: {jwt: {secret: s, token_sources: [{type: form}]}}\n"), `buckets[0].auth.jwt.token_sources[0].type: invalid type "form"`)
+	f(bucket("    cors: {allowed_headers: [a]}\n"), `buckets[0].cors.allowed_origins: must list at least one origin`)
+	f(bucket("    cors: {allowed_origins: [\"https://a.example/path\"]}\n"), `buckets[0].cors.allowed_origins[0]: invalid origin`)
+	f(bucket("    cors: {allowed_origins: [\"*\"], expose_headers: [\"a b\"]}\n"), `buckets[0].cors: invalid header name`)
 	f(bucket("    auth: {jwt: {secret: s, token_sources: [{type: cookie}]}}\n"), `buckets[0].auth.jwt.token_sources[0].name: is required for type "cookie"`)
 	f(bucket("    auth: {jwt: {secret: s, token_sources: [{type: query}]}}\n"), `buckets[0].auth.jwt.token_sources[0].name: is required for type "query"`)
 	f(bucket("    auth: {enabled: true, sigv4: {region: r}}\n"), "buckets[0].auth.sigv4: enabled, but no credentials")

@@ -165,6 +165,25 @@ func (c *Config) validateBucket(v *validator, p string, b *Bucket) {
 		v.errorf(p+".upload.concurrent_parts", "must be at least 1, got %d", u.ConcurrentParts)
 	}
 	validateAuth(v, p+".auth", &b.Auth)
+	if c := b.CORS; c != nil {
+		cp := p + ".cors"
+		if len(c.AllowedOrigins) == 0 {
+			v.errorf(cp+".allowed_origins", "must list at least one origin")
+		}
+		for i, o := range c.AllowedOrigins {
+			if o != "*" && !isHTTPURL(o) || strings.Count(o, "/") > 2 {
+				v.errorf(fmt.Sprintf("%s.allowed_origins[%d]", cp, i), "invalid origin %q: want scheme://host[:port] or *", o)
+			}
+		}
+		for i, h := range append(append([]string{}, c.AllowedHeaders...), c.ExposeHeaders...) {
+			if h == "" || strings.ContainsAny(h, " ,:\r\n\t") {
+				v.errorf(cp, "invalid header name %q (entry %d)", h, i)
+			}
+		}
+		if c.MaxAge < 0 {
+			v.errorf(cp+".max_age_seconds", "must not be negative")
+		}
+	}
 	validateAuthz(v, p+".authz", &b.Authz)
 }
 

@@ -37,6 +37,7 @@ type exchange struct {
 	query []byte // upstream query
 	xml   []byte // rewritten XML reply
 	loc   []byte // Location in XML replies
+	cors  []byte // CORS header lines, copied from the loop
 	id    []byte
 	head  []byte // upstream head
 	out   []byte // client response
@@ -62,6 +63,7 @@ type exchange struct {
 // views into gnet's buffer are not used after the copy; only its arrays
 // (key, date, seed, scope) are.
 func (ex *exchange) setAuth(ar *authResult, sc *loopScratch, decodedLen int64) {
+	ex.cors = append(ex.cors[:0], sc.cors...)
 	ex.ident = ar.id
 	ex.streaming, ex.trailer, ex.unverified = ar.streaming, ar.trailer, ar.unverified
 	ex.decodedLen = decodedLen
@@ -459,7 +461,7 @@ func isTimeout(err error) bool {
 // fail fills ex.out with an S3 error, logs the cause, and returns the status.
 func (ex *exchange) fail(e *s3Error, what string, err error) int {
 	ex.s.log.Warn(what, "id", string(ex.id), "route", ex.route.Name, "op", ex.op.String(), "err", err)
-	ex.out = appendErrorResponse(ex.out[:0], e.Code, e.Status, e.Message, ex.id, ex.req.Path, ex.close)
+	ex.out = appendErrorResponseX(ex.out[:0], e.Code, e.Status, e.Message, ex.id, ex.req.Path, ex.close, ex.cors, nil)
 	return e.Status
 }
 
@@ -523,6 +525,7 @@ func (ex *exchange) appendCommon(out []byte) []byte {
 			out = append(out, "\r\n"...)
 		}
 	}
+	out = append(out, ex.cors...)
 	out = appendDate(out)
 	if ex.close {
 		out = append(out, "Connection: close\r\n"...)
@@ -552,7 +555,7 @@ func (ex *exchange) mapError(body []byte, status int) int {
 	if !ok {
 		m = "The backend rejected the request with " + codeS + "."
 	}
-	ex.out = appendErrorResponse(ex.out[:0], codeS, status, m, ex.id, ex.req.Path, ex.close)
+	ex.out = appendErrorResponseX(ex.out[:0], codeS, status, m, ex.id, ex.req.Path, ex.close, ex.cors, nil)
 	if ex.op == opHeadObject {
 		ex.out = withoutBody(ex.out)
 	}

@@ -18,6 +18,7 @@ const (
 	opCopyObject
 	opReadOrList // GetObject, HeadObject, ListObjects, …
 	opHeadObject // HeadObject on a route with allow_head
+	opPreflight  // CORS preflight (OPTIONS)
 	opDelete
 	opBucket // any other bucket-level request
 	numOps
@@ -34,6 +35,7 @@ var opNames = [numOps]string{
 	opCopyObject:        "CopyObject",
 	opReadOrList:        "Read",
 	opHeadObject:        "HeadObject",
+	opPreflight:         "Preflight",
 	opDelete:            "DeleteObject",
 	opBucket:            "Bucket",
 }

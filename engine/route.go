@@ -18,6 +18,7 @@ type Route struct {
 	// AllowHead lets HeadObject through (authenticated like an upload),
 	// for clients that check their upload.
 	AllowHead bool
+	CORS      *CORS // nil: preflights refused, no CORS headers
 
 	m *routeMetrics
 }

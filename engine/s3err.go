@@ -85,13 +85,13 @@ func appendStatusLine(dst []byte, status int) []byte {
 // appendErrorResponse appends a complete S3 XML error response. resource is
 // the request path as the client sent it (may be nil).
 func appendErrorResponse(dst []byte, code string, status int, msg string, reqID []byte, resource []byte, closeConn bool) []byte {
-	return appendErrorResponseX(dst, code, status, msg, reqID, resource, closeConn, "", nil)
+	return appendErrorResponseX(dst, code, status, msg, reqID, resource, closeConn, nil, nil)
 }
 
-// appendErrorResponseX is appendErrorResponse with an optional
-// WWW-Authenticate header value and extra XML elements (already escaped)
-// placed before <RequestId>.
-func appendErrorResponseX(dst []byte, code string, status int, msg string, reqID []byte, resource []byte, closeConn bool, wwwAuth string, xml []byte) []byte {
+// appendErrorResponseX is appendErrorResponse with extra header lines
+// ("Name: value\r\n" each: WWW-Authenticate, CORS) and extra XML elements
+// (already escaped) placed before <RequestId>.
+func appendErrorResponseX(dst []byte, code string, status int, msg string, reqID []byte, resource []byte, closeConn bool, hdrs []byte, xml []byte) []byte {
 	var body [1024]byte
 	b := append(body[:0], `<?xml version="1.0" encoding="UTF-8"?>`+"\n<Error><Code>"...)
 	b = appendXMLEscaped(b, code)
@@ -114,11 +114,7 @@ func appendErrorResponseX(dst []byte, code string, status int, msg string, reqID
 	dst = append(dst, "\r\nContent-Type: application/xml\r\nContent-Length: "...)
 	dst = strconv.AppendInt(dst, int64(len(b)), 10)
 	dst = append(dst, "\r\n"...)
-	if wwwAuth != "" {
-		dst = append(dst, "WWW-Authenticate: "...)
-		dst = append(dst, wwwAuth...)
-		dst = append(dst, "\r\n"...)
-	}
+	dst = append(dst, hdrs...)
 	dst = appendDate(dst)
 	if closeConn {
 		dst = append(dst, "Connection: close\r\n"...)

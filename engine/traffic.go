@@ -18,6 +18,9 @@ type loopScratch struct {
 	id  []byte
 	out []byte
 
+	cors []byte // CORS header lines for this request's origin, or empty
+	hdrs []byte // extra header lines of a refusal
+
 	// authentication scratch
 	verifier *sigv4.Verifier
 	verified sigv4.Verified
@@ -67,8 +70,15 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 
 	router := s.router.Load()
 	rt, rawKey, found := router.Match(req.Host, req.Path)
+	sc.cors = sc.cors[:0]
 	if !found {
 		return s.refuse(c, st, sc, n, noRoute, opUnknown, errNoSuchBucket)
+	}
+	if string(req.Method) == "OPTIONS" {
+		return s.preflight(c, st, sc, n, rt)
+	}
+	if rt.CORS != nil {
+		sc.cors = rt.CORS.appendHeaders(sc.cors, req.Header("origin"))
 	}
 	var authParams []string
 	if rt.Auth != nil {
@@ -204,6 +214,13 @@ func (s *Server) refuse(c gnet.Conn, st *connState, sc *loopScratch, headLen int
 // refuseWith is refuse with a custom message, an optional WWW-Authenticate
 // value and extra XML elements in the error body.
 func (s *Server) refuseWith(c gnet.Conn, st *connState, sc *loopScratch, headLen int, m *routeMetrics, o op, code string, status int, msg, wwwAuth string, xml []byte) gnet.Action {
+	sc.hdrs = sc.hdrs[:0]
+	if wwwAuth != "" {
+		sc.hdrs = append(sc.hdrs, "WWW-Authenticate: "...)
+		sc.hdrs = append(sc.hdrs, wwwAuth...)
+		sc.hdrs = append(sc.hdrs, "\r\n"...)
+	}
+	sc.hdrs = append(sc.hdrs, sc.cors...)
 	req := &sc.req
 	total := int64(headLen)
 	if req.ContentLength > 0 {
@@ -211,7 +228,7 @@ func (s *Server) refuseWith(c gnet.Conn, st *connState, sc *loopScratch, headLen
 	}
 	keep := !req.Close && !req.Chunked && int64(c.InboundBuffered()) >= total
 	sc.id = appendRequestID(sc.id[:0])
-	sc.out = appendErrorResponseX(sc.out[:0], code, status, msg, sc.id, req.Path, !keep, wwwAuth, xml)
+	sc.out = appendErrorResponseX(sc.out[:0], code, status, msg, sc.id, req.Path, !keep, sc.hdrs, xml)
 	if string(req.Method) == "HEAD" {
 		sc.out = withoutBody(sc.out)
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -27,7 +28,8 @@ const mpBucket = "mp-bucket"
 func TestE2EMultipart(t *testing.T) {
 	b := startBackend(t, mpBucket)
 	g := startGateway(t, b,
-		route{name: "parts", pathPrefix: "/parts", bucket: mpBucket, keyPrefix: "pfx/", extra: "    allow_head: true\n"},
+		route{name: "parts", pathPrefix: "/parts", bucket: mpBucket, keyPrefix: "pfx/", extra: "    allow_head: true\n" +
+			"    cors: {allowed_origins: [\"http://app.test\"], allowed_headers: [content-type, x-amz-meta-color], max_age_seconds: 600}\n"},
 		route{name: "nohead", pathPrefix: "/nohead", bucket: mpBucket},
 	)
 	c := clientS3(g, "AKANY", "any-secret", func(o *s3.Options) {
@@ -39,6 +41,67 @@ func TestE2EMultipart(t *testing.T) {
 	t.Run("HeadObject", func(t *testing.T) { testHeadObject(t, g, c, b) })
 	t.Run("BadRequests", func(t *testing.T) { testMultipartBad(t, g, c) })
 	t.Run("MinioAnonymousRoute", func(t *testing.T) { testMinioAnonymous(t, g, b) })
+	t.Run("CORS", func(t *testing.T) { testCORS(t, g, c, b) })
+}
+
+// testCORS plays a browser: preflight, then a part upload whose ETag the
+// page must be able to read, then refusals for other origins.
+func testCORS(t *testing.T, g *gateway, c *s3.Client, b *backend) {
+	preflight := func(origin, method, headers string) putResult {
+		t.Helper()
+		h := http.Header{"Origin": {origin}, "Access-Control-Request-Method": {method}}
+		if headers != "" {
+			h.Set("Access-Control-Request-Headers", headers)
+		}
+		return g.do(t, http.MethodOptions, "/parts/browser.bin?partNumber=1&uploadId=x", nil, h)
+	}
+	r := preflight("http://app.test", "PUT", "Content-Type, X-Amz-Meta-Color")
+	if r.status != 200 || r.header.Get("Access-Control-Allow-Origin") != "http://app.test" ||
+		r.header.Get("Access-Control-Allow-Methods") != "PUT" || r.header.Get("Access-Control-Max-Age") != "600" ||
+		!strings.Contains(r.header.Get("Access-Control-Expose-Headers"), "ETag") {
+		t.Fatalf("preflight from an allowed origin: %s %v", r, r.header)
+	}
+	for _, bad := range [][3]string{
+		{"http://evil.test", "PUT", ""},
+		{"http://app.test", "PATCH", ""},
+		{"http://app.test", "PUT", "x-amz-meta-other"},
+	} {
+		r := preflight(bad[0], bad[1], bad[2])
+		if code := checkS3Error(t, "refused preflight", r, false); r.status != 403 || code != "AccessForbidden" || r.header.Get("Access-Control-Allow-Origin") != "" {
+			t.Fatalf("preflight %v: %s; want 403 AccessForbidden without CORS headers", bad, r)
+		}
+	}
+	if r := g.do(t, http.MethodOptions, "/nohead/x.bin", nil, http.Header{"Origin": {"http://app.test"}, "Access-Control-Request-Method": {"PUT"}}); r.status != 403 {
+		t.Fatalf("preflight on a route without cors: %s", r)
+	}
+
+	// The actual part upload, as a browser with a presigned URL would send it.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	create, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("parts"), Key: aws.String("browser.bin")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := nextSeed()
+	path := "/parts/browser.bin?partNumber=1&uploadId=" + url.QueryEscape(aws.ToString(create.UploadId))
+	r = g.put(t, path, seed, 64*kib, putOpts{header: http.Header{"Origin": {"http://app.test"}}})
+	if r.status != 200 || r.header.Get("Access-Control-Allow-Origin") != "http://app.test" || r.header.Get("ETag") == "" ||
+		!strings.Contains(r.header.Get("Access-Control-Expose-Headers"), "ETag") {
+		t.Fatalf("part upload from the page: %s %v", r, r.header)
+	}
+	// Errors carry the headers too, so the page can read them; other
+	// origins get none.
+	r = g.put(t, "/parts/browser.bin?partNumber=1&uploadId=nosuch", seed, kib, putOpts{header: http.Header{"Origin": {"http://app.test"}}})
+	if r.status != 404 || r.header.Get("Access-Control-Allow-Origin") != "http://app.test" {
+		t.Fatalf("failed part upload from the page: %s %v", r, r.header)
+	}
+	r = g.put(t, path, seed, kib, putOpts{header: http.Header{"Origin": {"http://evil.test"}}})
+	if r.header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("response to another origin carries CORS headers: %v", r.header)
+	}
+	if _, err := c.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String("parts"), Key: aws.String("browser.bin"), UploadId: create.UploadId}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // testMinioAnonymous: minio-go signs its chunks even on a route without

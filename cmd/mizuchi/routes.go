@@ -61,6 +61,9 @@ func buildRouter(ctx context.Context, log *slog.Logger, cfg *config.Config) (rs 
 		ep := upstream.NewEndpoint(scheme, hostport, host, b.S3.Region, b.S3.Bucket, b.S3.KeyPrefix,
 			b.S3.UsePathStyle(), creds, upstream.PoolConfig{})
 		rt := &engine.Route{Name: b.Name, Prefix: b.PathPrefix, Endpoint: ep, AllowHead: b.AllowHead}
+		if c := b.CORS; c != nil {
+			rt.CORS = engine.NewCORS(c.AllowedOrigins, c.AllowedHeaders, c.ExposeHeaders, c.MaxAge)
+		}
 		if b.Auth.Enabled {
 			if rt.Auth, err = buildAuth(log, b, rs); err != nil {
 				return nil, fmt.Errorf("buckets[%d].auth: %w", i, err)
