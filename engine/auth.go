@@ -27,9 +27,10 @@ type Auth struct {
 
 // Payload modes of x-amz-content-sha256 that carry chunk signatures.
 var (
-	streamingSigned        = []byte("STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
-	streamingSignedTrailer = []byte("STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER")
-	streamingECDSA         = []byte("STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD")
+	streamingSigned          = []byte("STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
+	streamingSignedTrailer   = []byte("STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER")
+	streamingECDSA           = []byte("STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD")
+	streamingUnsignedTrailer = []byte("STREAMING-UNSIGNED-PAYLOAD-TRAILER")
 )
 
 // identity is who a request authenticated as. Both strings point into
@@ -70,8 +71,11 @@ type authResult struct {
 	// unverified: streaming on a route without SigV4, whose chunk
 	// signatures cannot be checked (decoded for framing only)
 	unverified bool
-	pending    bool // waiting for a JWKS refresh; the request stays in gnet's buffer
-	fail       *authFailure
+	// unsigned: STREAMING-UNSIGNED-PAYLOAD-TRAILER in a chunked body,
+	// decoded here (no signatures to check)
+	unsigned bool
+	pending  bool // waiting for a JWKS refresh; the request stays in gnet's buffer
+	fail     *authFailure
 }
 
 // looksSigV4 reports whether a request carries SigV4 credentials (header or

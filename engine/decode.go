@@ -5,17 +5,21 @@ import (
 	"net"
 	"time"
 
+	"github.com/mizuchi-gw/mizuchi/httpparse"
 	"github.com/mizuchi-gw/mizuchi/pipes"
 	"github.com/mizuchi-gw/mizuchi/sigv4"
 	"github.com/mizuchi-gw/mizuchi/upstream"
 )
 
-// Signed aws-chunked bodies (x-amz-content-sha256:
-// STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]) go through user space: every
-// chunk signature (made with the client's secret) is verified here and the
-// decoded payload is sent to the backend as UNSIGNED-PAYLOAD with
-// Content-Length = x-amz-decoded-content-length. The bytes count as the
-// copy path in mizuchi_body_bytes_total.
+// aws-chunked bodies the gateway decodes go through user space: signed ones
+// (x-amz-content-sha256: STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]) have
+// every chunk signature (made with the client's secret) verified here, or
+// only their framing on an anonymous route; unsigned ones with a trailer
+// arrive with Transfer-Encoding: chunked, whose layer is removed first.
+// The decoded payload is sent to the backend as UNSIGNED-PAYLOAD with
+// Content-Length = x-amz-decoded-content-length, and any trailer checksum is
+// checked here. The bytes count as the copy path in
+// mizuchi_body_bytes_total.
 
 var (
 	errChunkSignature = &s3Error{"SignatureDoesNotMatch", 403, "The chunk signature we calculated does not match the signature you provided."}
@@ -27,6 +31,7 @@ var (
 
 // initDecoder prepares ex.dec from the verified request.
 func (ex *exchange) initDecoder() error {
+	ex.te.Reset()
 	ex.ckName = ex.ckName[:0]
 	if ex.trailer {
 		for _, c := range ex.req.Header("x-amz-trailer") {
@@ -42,6 +47,10 @@ func (ex *exchange) initDecoder() error {
 	if len(ex.ckName) > 0 {
 		name = ex.ckName
 	}
+	if ex.unsigned {
+		chunkedUnsigned.Inc()
+		return ex.dec.InitUnsigned(ex.decodedLen, ex.trailer, name)
+	}
 	if ex.unverified {
 		chunkedUnverified.Inc()
 		return ex.dec.InitUnverified(ex.decodedLen, ex.trailer, name)
@@ -52,7 +61,7 @@ func (ex *exchange) initDecoder() error {
 }
 
 func isDecodeError(err error) bool {
-	return errors.Is(err, sigv4.ErrChunkSignature) || errors.Is(err, sigv4.ErrChunkMalformed) ||
+	return errors.Is(err, httpparse.ErrBadChunk) || errors.Is(err, sigv4.ErrChunkSignature) || errors.Is(err, sigv4.ErrChunkMalformed) ||
 		errors.Is(err, sigv4.ErrDecodedLength) || errors.Is(err, sigv4.ErrChecksumMismatch) ||
 		errors.Is(err, sigv4.ErrChunkedUnsupported)
 }
@@ -125,7 +134,7 @@ func (ex *exchange) pumpDecoded(tcp *net.TCPConn, up *upstream.Conn, pre []byte,
 		}
 		return nil
 	}
-	feed := func(src []byte) error {
+	feedAWS := func(src []byte) error {
 		for len(src) > 0 {
 			if ex.dec.Done() {
 				return sigv4.ErrChunkMalformed // bytes after the final chunk
@@ -142,20 +151,55 @@ func (ex *exchange) pumpDecoded(tcp *net.TCPConn, up *upstream.Conn, pre []byte,
 		}
 		return nil
 	}
+	feed := feedAWS
+	if ex.teChunked {
+		// Transfer-Encoding: chunked around the aws-chunked body. Bytes
+		// after its end belong to a pipelined request, which cannot be
+		// handed back to gnet: the connection closes after the reply.
+		feed = func(src []byte) error {
+			if ex.te.Done() {
+				if len(src) > 0 {
+					ex.close = true
+				}
+				return nil
+			}
+			out, n, err := ex.te.Decode(ex.teBuf[:0], src)
+			ex.teBuf = out
+			if err != nil {
+				return err
+			}
+			if n < len(src) {
+				ex.close = true
+			}
+			return feedAWS(out)
+		}
+	}
+	done := func() bool {
+		if ex.teChunked {
+			return ex.te.Done()
+		}
+		return remaining <= 0
+	}
 
 	if err := feed(pre); err != nil {
 		return err
 	}
-	for remaining > 0 {
+	for !done() {
+		want := int64(len(in))
+		if !ex.teChunked {
+			want = min(want, remaining)
+		}
 		_ = tcp.SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout))
-		m, err := tcp.Read(in[:min(int64(len(in)), remaining)])
-		remaining -= int64(m)
+		m, err := tcp.Read(in[:want])
+		if !ex.teChunked {
+			remaining -= int64(m)
+		}
 		if m > 0 {
 			if ferr := feed(in[:m]); ferr != nil {
 				return ferr
 			}
 		}
-		if err != nil && remaining > 0 {
+		if err != nil && !done() {
 			return &pipes.SideError{Src: true, Err: err}
 		}
 	}

@@ -49,8 +49,12 @@ type exchange struct {
 
 	// authentication
 	ident      identity
-	streaming  bool           // aws-chunked body with chunk signatures: decoded here
-	unverified bool           // ... whose signatures cannot be checked (anonymous route)
+	streaming  bool // aws-chunked body with chunk signatures: decoded here
+	unverified bool // ... whose signatures cannot be checked (anonymous route)
+	unsigned   bool // ... STREAMING-UNSIGNED-PAYLOAD-TRAILER in a chunked body
+	teChunked  bool // Transfer-Encoding: chunked (length unknown until the end)
+	te         httpparse.Chunked
+	teBuf      []byte
 	trailer    bool           // ... with a signed trailer
 	verified   sigv4.Verified // seed signature, signing key, date, scope (views unused)
 	decodedLen int64          // x-amz-decoded-content-length
@@ -65,9 +69,10 @@ type exchange struct {
 func (ex *exchange) setAuth(ar *authResult, sc *loopScratch, decodedLen int64) {
 	ex.cors = append(ex.cors[:0], sc.cors...)
 	ex.ident = ar.id
-	ex.streaming, ex.trailer, ex.unverified = ar.streaming, ar.trailer, ar.unverified
+	ex.teChunked = sc.req.Chunked
+	ex.streaming, ex.trailer, ex.unverified, ex.unsigned = ar.streaming, ar.trailer, ar.unverified, ar.unsigned
 	ex.decodedLen = decodedLen
-	if ar.streaming && !ar.unverified {
+	if ar.streaming && !ar.unverified && !ar.unsigned {
 		ex.verified = sc.verified
 	}
 }
@@ -91,7 +96,7 @@ func (s *Server) putExchange(ex *exchange) {
 	ex.st, ex.route, ex.loop = nil, nil, nil
 	ex.iov = ex.iov[:0]
 	ex.ident = identity{}
-	ex.streaming, ex.trailer = false, false
+	ex.streaming, ex.trailer, ex.unverified, ex.unsigned, ex.teChunked = false, false, false, false, false
 	s.exchanges.Put(ex)
 }
 

@@ -28,7 +28,9 @@ var (
 	chunkedBodies  = metrics.NewCounter(`mizuchi_aws_chunked_total`)
 	// aws-chunked bodies on anonymous routes: decoded, signatures unchecked
 	chunkedUnverified = metrics.NewCounter(`mizuchi_aws_chunked_unverified_total`)
-	clientAborts      = metrics.NewCounter(`mizuchi_client_aborts_total`)
+	// STREAMING-UNSIGNED-PAYLOAD-TRAILER bodies with Transfer-Encoding: chunked, decoded here
+	chunkedUnsigned = metrics.NewCounter(`mizuchi_aws_chunked_unsigned_total`)
+	clientAborts    = metrics.NewCounter(`mizuchi_client_aborts_total`)
 
 	upstreamLatency = metrics.NewPrometheusHistogram(`mizuchi_upstream_request_duration_seconds`)
 	requestLatency  = metrics.NewPrometheusHistogram(`mizuchi_request_duration_seconds`)

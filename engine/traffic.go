@@ -103,7 +103,6 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 			return s.refuseAuth(c, st, sc, n, rt, o, ar.fail)
 		}
 	}
-	decodedLen := int64(-1)
 	bodyLen := req.ContentLength
 	switch {
 	case !o.hasBody():
@@ -111,36 +110,16 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 			return s.refuse(c, st, sc, n, rt.m, o, errUnexpectedBody)
 		}
 		bodyLen = 0
-	case req.Chunked:
-		return s.refuse(c, st, sc, n, rt.m, o, errChunkedTE)
-	case req.ContentLength < 0:
+	case req.ContentLength < 0 && !req.Chunked:
 		return s.refuse(c, st, sc, n, rt.m, o, errMissingLength)
 	case req.ContentLength > s.cfg.MaxObjectSize:
 		return s.refuse(c, st, sc, n, rt.m, o, errEntityTooLarge)
-	case ar.streaming:
-		var ok bool
-		if decodedLen, ok = parseLength(req.Header("x-amz-decoded-content-length")); !ok {
-			return s.refuse(c, st, sc, n, rt.m, o, errNoDecodedLength)
-		}
-		if decodedLen > s.cfg.MaxObjectSize {
-			return s.refuse(c, st, sc, n, rt.m, o, errEntityTooLarge)
-		}
-	case rt.Auth == nil && isStreamingSigned(req.Header("x-amz-content-sha256")):
-		// An anonymous route: the client signed its chunks with a key the
-		// gateway does not know. The framing, the decoded length and any
-		// trailer checksum are checked; the signatures cannot be.
-		var ok bool
-		if decodedLen, ok = parseLength(req.Header("x-amz-decoded-content-length")); !ok {
-			return s.refuse(c, st, sc, n, rt.m, o, errNoDecodedLength)
-		}
-		if decodedLen > s.cfg.MaxObjectSize {
-			return s.refuse(c, st, sc, n, rt.m, o, errEntityTooLarge)
-		}
-		ph := req.Header("x-amz-content-sha256")
-		ar.streaming, ar.unverified = true, true
-		ar.trailer = bytes.Equal(ph, streamingSignedTrailer)
-		if !ar.trailer && !bytes.Equal(ph, streamingSigned) {
-			return s.refuse(c, st, sc, n, rt.m, o, errStreamingSigned) // SigV4a (ECDSA)
+	}
+	decodedLen := int64(-1)
+	if o.hasBody() {
+		var e *s3Error
+		if decodedLen, e = s.bodyMode(rt, req, &ar); e != nil {
+			return s.refuse(c, st, sc, n, rt.m, o, e)
 		}
 	}
 	sc.key, err = httpparse.AppendUnescape(sc.key[:0], rawKey)
@@ -152,7 +131,7 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	}
 
 	total := int64(n) + bodyLen
-	if int64(len(buf)) >= total {
+	if !req.Chunked && int64(len(buf)) >= total {
 		// Head and body are here: relay from memory.
 		ex := s.newExchange(st, rt, o, req.Close)
 		ex.buf = append(ex.buf[:0], buf[:total]...)
@@ -167,7 +146,7 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 		go ex.relayBuffered()
 		return gnet.None
 	}
-	if bodyLen < s.cfg.SpliceThreshold {
+	if !req.Chunked && bodyLen < s.cfg.SpliceThreshold {
 		// A small body: wait for it in gnet's buffer (bounded by maxBuffered).
 		if req.Expect100 && !st.continued {
 			st.continued = true
@@ -176,7 +155,8 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 		st.setDeadline(s.cfg.BodyTimeout)
 		return gnet.None
 	}
-	// A large body: take the socket out of gnet and pump it from a worker.
+	// A large body, or a chunked one of unknown length: take the socket
+	// out of gnet and pump it from a worker.
 	if c.OutboundBuffered() > 0 {
 		// A previous response is still queued; detaching now would lose it.
 		_ = c.Wake(nil)
@@ -271,4 +251,46 @@ func (s *Server) refuseHead(c gnet.Conn, sc *loopScratch, err error) gnet.Action
 	noRoute.count(opUnknown, e.Status)
 	_, _ = c.Write(sc.out)
 	return gnet.Close
+}
+
+// bodyMode decides how a body is read, from its framing and payload mode,
+// and returns x-amz-decoded-content-length for aws-chunked bodies the
+// gateway decodes (-1 otherwise):
+//
+//   - Content-Length, payload hash passed through: spliced as is;
+//   - signed aws-chunked (ar.streaming set by authentication, or unverified
+//     on an anonymous route): decoded and checked here;
+//   - STREAMING-UNSIGNED-PAYLOAD-TRAILER with Transfer-Encoding: chunked
+//     (botocore over HTTPS): both layers decoded, trailer checksum checked
+//     here, since the backend cannot be sent an aws-chunked body of unknown
+//     encoded length;
+//   - any other chunked body (unknown length): not supported yet.
+func (s *Server) bodyMode(rt *Route, req *httpparse.Request, ar *authResult) (int64, *s3Error) {
+	ph := req.Header("x-amz-content-sha256")
+	switch {
+	case ar.streaming:
+	case rt.Auth == nil && isStreamingSigned(ph):
+		// An anonymous route: the client signed its chunks with a key the
+		// gateway does not know. The framing, the decoded length and any
+		// trailer checksum are checked; the signatures cannot be.
+		ar.streaming, ar.unverified = true, true
+		ar.trailer = bytes.Equal(ph, streamingSignedTrailer)
+		if !ar.trailer && !bytes.Equal(ph, streamingSigned) {
+			return -1, errStreamingSigned // SigV4a (ECDSA)
+		}
+	case req.Chunked && bytes.Equal(ph, streamingUnsignedTrailer):
+		ar.streaming, ar.unsigned, ar.trailer = true, true, true
+	case req.Chunked:
+		return -1, errChunkedTE
+	default:
+		return -1, nil
+	}
+	n, ok := parseLength(req.Header("x-amz-decoded-content-length"))
+	if !ok {
+		return -1, errNoDecodedLength
+	}
+	if n > s.cfg.MaxObjectSize {
+		return -1, errEntityTooLarge
+	}
+	return n, nil
 }

@@ -114,6 +114,7 @@ type ChunkDecoder struct {
 	decodedLength int64
 	err           error
 	noVerify      bool // InitUnverified: signatures are not checked
+	unsigned      bool // InitUnsigned: chunks carry no signatures at all
 }
 
 // Init prepares d for one body. signingKey is the request's derived SigV4
@@ -149,6 +150,7 @@ func (d *ChunkDecoder) Init(signingKey *[32]byte, amzDate, scope, seed []byte, d
 	d.decodedLength = decodedLength
 	d.err = nil
 	d.noVerify = false
+	d.unsigned = false
 	d.ck.reset(checksumNone)
 
 	if len(seed) != len(d.prev) {
@@ -193,6 +195,17 @@ func (d *ChunkDecoder) InitUnverified(decodedLength int64, trailer bool, checksu
 	return err
 }
 
+// InitUnsigned prepares d for an aws-chunked body without chunk signatures
+// (x-amz-content-sha256: STREAMING-UNSIGNED-PAYLOAD-TRAILER): chunk lines
+// are "<hex size>[;extensions]\r\n" and the trailer, when present, ends
+// with an empty line instead of x-amz-trailer-signature. The decoded
+// length and the trailer checksum are checked.
+func (d *ChunkDecoder) InitUnsigned(decodedLength int64, trailer bool, checksumName []byte) error {
+	err := d.InitUnverified(decodedLength, trailer, checksumName)
+	d.unsigned = true
+	return err
+}
+
 // Decode consumes encoded bytes from src and appends the decoded payload
 // bytes to dst, returning the extended slice and the number of bytes of
 // src consumed. It consumes all of src unless it returns an error or the
@@ -228,12 +241,17 @@ func (d *ChunkDecoder) Decode(dst, src []byte) (out []byte, n int, err error) {
 				d.err = err
 				return dst, n, err
 			}
+			if d.state == chunkDone {
+				return dst, n, nil // an unsigned trailer ended
+			}
 		case chunkData:
 			p := src[n:]
 			if uint64(len(p)) > d.left {
 				p = p[:d.left]
 			}
-			d.body.Write(p)
+			if !d.noVerify {
+				d.body.Write(p)
+			}
 			if d.trailer {
 				d.ck.write(p)
 			}
@@ -330,10 +348,16 @@ func (d *ChunkDecoder) chunkHeaderLine(line []byte) error {
 		size = size<<4 | uint64(v)
 	}
 	ext := line[i:]
-	if i == 0 || len(ext) != len(chunkSignatureExt)+len(d.got) || string(ext[:len(chunkSignatureExt)]) != chunkSignatureExt {
+	switch {
+	case i == 0:
 		return ErrChunkMalformed
+	case d.unsigned:
+		// Chunk extensions, if any, carry nothing we check.
+	case len(ext) != len(chunkSignatureExt)+len(d.got) || string(ext[:len(chunkSignatureExt)]) != chunkSignatureExt:
+		return ErrChunkMalformed
+	default:
+		copy(d.got[:], ext[len(chunkSignatureExt):])
 	}
-	copy(d.got[:], ext[len(chunkSignatureExt):])
 	if size > uint64(d.decodedLength-d.decoded) {
 		return ErrDecodedLength
 	}
@@ -367,6 +391,13 @@ func (d *ChunkDecoder) trailerLine(line []byte) error {
 		line = line[:len(line)-1]
 	}
 	if len(line) == 0 {
+		if d.unsigned {
+			// The empty line ends an unsigned trailer.
+			if err := d.checkTrailerChecksum(); err != nil {
+				return err
+			}
+			d.state = chunkDone
+		}
 		return nil
 	}
 	colon := bytes.IndexByte(line, ':')
@@ -380,17 +411,14 @@ func (d *ChunkDecoder) trailerLine(line []byte) error {
 			return ErrChunkMalformed
 		}
 		copy(d.got[:], value)
+		if d.unsigned {
+			return ErrChunkMalformed
+		}
 		if err := d.verify(chunkTrailerAlgorithm); err != nil {
 			return err
 		}
-		if d.ck.kind != checksumNone {
-			if !d.ckSeen {
-				return ErrChunkMalformed // the announced trailer is missing
-			}
-			d.ckExp = d.ck.appendBase64(d.ckExp[:0])
-			if !bytes.Equal(d.ckExp, d.ckValue) {
-				return ErrChecksumMismatch
-			}
+		if err := d.checkTrailerChecksum(); err != nil {
+			return err
 		}
 		d.state = chunkEndCR
 		return nil
@@ -403,6 +431,22 @@ func (d *ChunkDecoder) trailerLine(line []byte) error {
 	d.ckValue = append(d.ckValue[:0], value...)
 	d.sts = append(append(append(append(d.sts[:0], d.ckName...), ':'), value...), '\n')
 	d.body.Write(d.sts)
+	return nil
+}
+
+// checkTrailerChecksum compares the announced trailer checksum with the
+// decoded bytes.
+func (d *ChunkDecoder) checkTrailerChecksum() error {
+	if d.ck.kind == checksumNone {
+		return nil
+	}
+	if !d.ckSeen {
+		return ErrChunkMalformed // the announced trailer is missing
+	}
+	d.ckExp = d.ck.appendBase64(d.ckExp[:0])
+	if !bytes.Equal(d.ckExp, d.ckValue) {
+		return ErrChecksumMismatch
+	}
 	return nil
 }
 

@@ -789,3 +789,46 @@ func TestChunkDecodeUnverified(t *testing.T) {
 	f(encodeOpts{}, n-1, nil, sigv4.ErrDecodedLength)
 	f(encodeOpts{}, n, func(w []byte, e *encoded) { w[e.dataAt[1]-1] = 'x' }, sigv4.ErrChunkMalformed)
 }
+
+func TestChunkDecodeUnsigned(t *testing.T) {
+	crc := oracleChecksum(t, "x-amz-checksum-crc32", []byte("hello world"))
+	f := func(wire string, decodedLength int64, trailer bool, wantOut string, wantN int, wantErr error) {
+		t.Helper()
+		var name []byte
+		if trailer {
+			name = []byte("x-amz-checksum-crc32")
+		}
+		// Whole, and byte by byte.
+		for _, step := range []int{len(wire), 1} {
+			var d sigv4.ChunkDecoder
+			if err := d.InitUnsigned(decodedLength, trailer, name); err != nil {
+				t.Fatalf("InitUnsigned: %s", err)
+			}
+			var out []byte
+			var err error
+			n := 0
+			for n < len(wire) && err == nil && !d.Done() {
+				var m int
+				out, m, err = d.Decode(out, []byte(wire[n:min(n+step, len(wire))]))
+				n += m
+			}
+			if wantErr != nil {
+				if !errors.Is(err, wantErr) || d.Done() {
+					t.Fatalf("%q (step %d): got err %v done %v; want %v", wire, step, err, d.Done(), wantErr)
+				}
+				continue
+			}
+			if err != nil || !d.Done() || string(out) != wantOut || n != wantN {
+				t.Fatalf("%q (step %d): got %q n %d err %v done %v; want %q n %d", wire, step, out, n, err, d.Done(), wantOut, wantN)
+			}
+		}
+	}
+	body := "6\r\nhello \r\n5;ext=1\r\nworld\r\n0\r\n"
+	f(body+"x-amz-checksum-crc32:"+crc+"\r\n\r\n", 11, true, "hello world", len(body)+len("x-amz-checksum-crc32:"+crc+"\r\n\r\n"), nil)
+	f(body+"x-amz-checksum-crc32:"+crc+"\r\n\r\nNEXT", 11, true, "hello world", len(body)+len("x-amz-checksum-crc32:"+crc+"\r\n\r\n"), nil)
+	f(body+"\r\n", 11, false, "hello world", len(body)+2, nil)
+	f(body+"x-amz-checksum-crc32:AAAAAA==\r\n\r\n", 11, true, "", 0, sigv4.ErrChecksumMismatch)
+	f(body+"\r\n", 11, true, "", 0, sigv4.ErrChunkMalformed) // announced checksum missing
+	f(body+"\r\n", 12, false, "", 0, sigv4.ErrDecodedLength)
+	f("zz\r\n", 11, false, "", 0, sigv4.ErrChunkMalformed)
+}

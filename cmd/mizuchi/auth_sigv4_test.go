@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
+	"hash/crc32"
 	"fmt"
 	"io"
 	"net/http"
@@ -59,6 +62,7 @@ func TestE2ESigV4(t *testing.T) {
 	t.Run("ChunkedSigned", func(t *testing.T) { testChunkedSigned(t, g, b) })
 	t.Run("ChunkTampered", func(t *testing.T) { testChunkTampered(t, g, b) })
 	t.Run("PresignedCurl", func(t *testing.T) { testPresignedCurl(t, g, b) })
+	t.Run("UnsignedTrailerChunked", func(t *testing.T) { testUnsignedTrailerChunked(t, g, b) })
 	t.Run("Rejected", func(t *testing.T) { testSigV4Rejected(t, g, b) })
 	t.Run("RejectedBeforeBody", func(t *testing.T) { testSigV4RejectedBeforeBody(t, g, b) })
 }
@@ -419,4 +423,97 @@ func testSigV4RejectedBeforeBody(t *testing.T, g *gateway, b *backend) {
 func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// unsignedTrailerTE builds what botocore sends over HTTPS: a SigV4-signed
+// PUT with x-amz-content-sha256 STREAMING-UNSIGNED-PAYLOAD-TRAILER, an
+// aws-chunked body with a CRC32 trailer, wrapped in Transfer-Encoding:
+// chunked (no Content-Length). badCRC corrupts the trailer checksum.
+func unsignedTrailerTE(t testing.TB, g *gateway, path string, payload []byte, badCRC bool) string {
+	t.Helper()
+	crc := crc32.ChecksumIEEE(payload)
+	if badCRC {
+		crc++
+	}
+	sum := base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint32(nil, crc))
+	var enc bytes.Buffer
+	for off := 0; off < len(payload); off += 64 * kib {
+		n := min(64*kib, len(payload)-off)
+		fmt.Fprintf(&enc, "%x\r\n", n)
+		enc.Write(payload[off : off+n])
+		enc.WriteString("\r\n")
+	}
+	fmt.Fprintf(&enc, "0\r\nx-amz-checksum-crc32:%s\r\n\r\n", sum)
+
+	req, err := http.NewRequest(http.MethodPut, "http://"+g.addr+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Amz-Content-Sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER")
+	req.Header.Set("Content-Encoding", "aws-chunked")
+	req.Header.Set("X-Amz-Trailer", "x-amz-checksum-crc32")
+	req.Header.Set("X-Amz-Sdk-Checksum-Algorithm", "CRC32")
+	req.Header.Set("X-Amz-Decoded-Content-Length", strconv.Itoa(len(payload)))
+	signer := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true })
+	if err := signer.SignHTTP(context.Background(), aws.Credentials{AccessKeyID: clientAK, SecretAccessKey: clientSK},
+		req, "STREAMING-UNSIGNED-PAYLOAD-TRAILER", "s3", backendRegion, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "PUT %s HTTP/1.1\r\nHost: %s\r\nTransfer-Encoding: chunked\r\n", req.URL.RequestURI(), req.Host)
+	for k, vs := range req.Header {
+		for _, v := range vs {
+			fmt.Fprintf(&sb, "%s: %s\r\n", k, v)
+		}
+	}
+	sb.WriteString("\r\n")
+	// The outer chunked layer cuts the aws-chunked bytes at other places.
+	b := enc.Bytes()
+	for off := 0; off < len(b); off += 100 * kib {
+		n := min(100*kib, len(b)-off)
+		fmt.Fprintf(&sb, "%x\r\n", n)
+		sb.Write(b[off : off+n])
+		sb.WriteString("\r\n")
+	}
+	sb.WriteString("0\r\n\r\n")
+	return sb.String()
+}
+
+func testUnsignedTrailerChunked(t *testing.T, g *gateway, b *backend) {
+	f := func(n int, badCRC bool) {
+		t.Helper()
+		seed := nextSeed()
+		key := fmt.Sprintf("te/%d-%v.bin", n, badCRC)
+		c := g.dialRaw(t)
+		if _, err := io.WriteString(c, unsignedTrailerTE(t, g, "/sig/"+key, genBytes(seed, int64(n)), badCRC)); err != nil {
+			t.Fatal(err)
+		}
+		r, err := c.readResponse(http.MethodPut)
+		if err != nil {
+			t.Fatalf("no response: %v", err)
+		}
+		if badCRC {
+			if code := checkS3Error(t, "bad trailer checksum", r, false); code != "BadDigest" {
+				t.Fatalf("bad trailer checksum: %s; want BadDigest", r)
+			}
+			b.checkAbsent(t, authBucket, "sig/"+key)
+			return
+		}
+		if r.status != 200 || r.header.Get("X-Amz-Checksum-Crc32") == "" {
+			t.Fatalf("chunked unsigned-trailer PUT of %d bytes: %s %v", n, r, r.header)
+		}
+		b.checkObject(t, authBucket, "sig/"+key, seed, int64(n))
+		// The connection stays usable.
+		if err := c.writePut("/sig/"+key+".next", seed, 10); err != nil {
+			t.Fatal(err)
+		}
+		if r, err := c.readResponse(http.MethodPut); err != nil || r.status != 403 {
+			t.Fatalf("next request on the connection: %v %v; want 403 (anonymous)", r, err)
+		}
+	}
+	f(0, false)
+	f(1000, false)
+	f(3*mib+3, false)
+	f(300*kib, true)
+	f(3*mib, true)
 }
