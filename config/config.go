@@ -63,8 +63,9 @@ type Server struct {
 	BodyTimeout time.Duration `yaml:"body_timeout_seconds,s"`
 	// MaxConnections caps concurrent client connections. Default 10000.
 	MaxConnections int `yaml:"max_connections"`
-	// TLS is parsed and validated (both files exist) but not implemented in
-	// this build (see Unsupported). Default: off.
+	// TLS serves HTTPS (HTTP/1.1, TLS 1.2+) on Address instead of plain
+	// HTTP; both files must exist. The certificate is reloaded on SIGHUP.
+	// Default: off.
 	TLS TLS `yaml:"tls"`
 }
 
@@ -163,9 +164,17 @@ type S3 struct {
 
 // Upload is the original per-route multipart tuning (no effect in this
 // build).
+//
+// A PutObject larger than MultipartThreshold, or a chunked one of unknown
+// length, is uploaded as a multipart upload of PartSize parts, up to
+// ConcurrentParts in flight, each held in memory until the backend took it
+// (so a failed part can be retried). The original's defaults (50 MiB,
+// 100 MiB) are not kept: 5 GiB is the most S3 accepts in one PUT, so
+// smaller objects keep their single PUT (and ETag), and 16 MiB parts bound
+// the memory of one upload to PartSize x (ConcurrentParts + 1) = 80 MiB.
 type Upload struct {
-	MultipartThreshold Size `yaml:"multipart_threshold"` // default 50MiB, as the original
-	PartSize           Size `yaml:"part_size"`           // default 100MiB, as the original
+	MultipartThreshold Size `yaml:"multipart_threshold"` // default 5GiB
+	PartSize           Size `yaml:"part_size"`           // default 16MiB, at least 5MiB
 	ConcurrentParts    int  `yaml:"concurrent_parts"`    // default 4, at least 1
 }
 

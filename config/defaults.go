@@ -44,7 +44,7 @@ func (s *Server) setDefaults() {
 }
 
 func (b *Bucket) setDefaults() {
-	b.Upload = Upload{MultipartThreshold: 50 << 20, PartSize: 100 << 20, ConcurrentParts: 4}
+	b.Upload = Upload{MultipartThreshold: 5 << 30, PartSize: 16 << 20, ConcurrentParts: 4}
 }
 
 func (j *JWT) setDefaults() {

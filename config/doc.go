@@ -68,8 +68,8 @@
 //
 // # Not implemented yet
 //
-// authz and server.tls are parsed and validated but not implemented by
-// this build (auth is): Unsupported lists them and the binary refuses such a
+// authz is parsed and validated but not implemented by this build (auth
+// and server.tls are): Unsupported lists it and the binary refuses such a
 // configuration instead of serving it unprotected. Ignored lists accepted
 // settings without effect (tracing).
 //

@@ -42,7 +42,7 @@ func TestParse_Defaults(t *testing.T) {
 	if b.PathPrefix != "/uploads" || b.Auth.Enabled || b.Auth.JWT != nil || b.Authz.Enabled || b.AllowHead {
 		t.Fatalf("unexpected bucket defaults: %+v", b)
 	}
-	if b.Upload != (Upload{MultipartThreshold: 50 << 20, PartSize: 100 << 20, ConcurrentParts: 4}) {
+	if b.Upload != (Upload{MultipartThreshold: 5 << 30, PartSize: 16 << 20, ConcurrentParts: 4}) {
 		t.Fatalf("unexpected upload defaults: %+v", b.Upload)
 	}
 	if !c.Metrics.Enabled || c.Metrics.Port != 9090 || c.Tracing.Enabled {
@@ -348,8 +348,11 @@ func TestParse_TLSFiles(t *testing.T) {
 	data := strings.Replace(minimal, "  address: \"127.0.0.1:8080\"\n",
 		"  address: \"127.0.0.1:8080\"\n  tls:\n    cert_file: "+cert+"\n    key_file: "+key+"\n", 1)
 	c := mustParse(t, data, nil)
-	if got := c.Unsupported(); len(got) != 1 || !strings.HasPrefix(got[0], "server.tls: ") {
-		t.Fatalf("unexpected Unsupported: %q", got)
+	if !c.Server.TLS.Enabled() || c.Server.TLS.CertFile != cert || c.Server.TLS.KeyFile != key {
+		t.Fatalf("unexpected server.tls: %+v", c.Server.TLS)
+	}
+	if got := c.Unsupported(); len(got) != 0 {
+		t.Fatalf("unexpected Unsupported: %q; want none (TLS is implemented)", got)
 	}
 }
 

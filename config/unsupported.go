@@ -8,9 +8,6 @@ import "fmt"
 // with authentication must never be served unauthenticated.
 func (c *Config) Unsupported() []string {
 	var out []string
-	if c.Server.TLS.Enabled() {
-		out = append(out, "server.tls: TLS termination is not implemented in this build")
-	}
 	for i := range c.Buckets {
 		b := &c.Buckets[i]
 		if b.Authz.Enabled {
@@ -22,8 +19,7 @@ func (c *Config) Unsupported() []string {
 
 // Ignored lists, by key path, settings accepted for compatibility with the
 // original format that have no effect in this build; the binary should log
-// them as warnings. (buckets[].upload is always ignored and not listed: the
-// gateway passes the client's own multipart uploads through.)
+// them as warnings.
 func (c *Config) Ignored() []string {
 	var out []string
 	if c.Tracing.Enabled {

@@ -158,8 +158,8 @@ func (c *Config) validateBucket(v *validator, p string, b *Bucket) {
 	if u.MultipartThreshold < 0 {
 		v.errorf(p+".upload.multipart_threshold", "must not be negative")
 	}
-	if u.PartSize < 0 {
-		v.errorf(p+".upload.part_size", "must not be negative")
+	if u.PartSize < 5<<20 || u.PartSize > 5<<30 {
+		v.errorf(p+".upload.part_size", "must be between 5MiB and 5GiB (S3's part size limits), got %d", int64(u.PartSize))
 	}
 	if u.ConcurrentParts < 1 {
 		v.errorf(p+".upload.concurrent_parts", "must be at least 1, got %d", u.ConcurrentParts)

@@ -74,8 +74,11 @@ type authResult struct {
 	// unsigned: STREAMING-UNSIGNED-PAYLOAD-TRAILER in a chunked body,
 	// decoded here (no signatures to check)
 	unsigned bool
-	pending  bool // waiting for a JWKS refresh; the request stays in gnet's buffer
-	fail     *authFailure
+	// autoMP: a PutObject uploaded as a multipart upload (size above the
+	// route's threshold, or chunked of unknown length)
+	autoMP  bool
+	pending bool // waiting for a JWKS refresh; the request stays in gnet's buffer
+	fail    *authFailure
 }
 
 // looksSigV4 reports whether a request carries SigV4 credentials (header or

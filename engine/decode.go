@@ -2,7 +2,6 @@ package engine
 
 import (
 	"errors"
-	"net"
 	"time"
 
 	"github.com/mizuchi-gw/mizuchi/httpparse"
@@ -107,7 +106,7 @@ func (ex *exchange) decodeAll(body []byte) ([]byte, error) {
 //
 // Errors: a decode error (see isDecodeError), or *pipes.SideError for the
 // client (Src) or the backend failing.
-func (ex *exchange) pumpDecoded(tcp *net.TCPConn, up *upstream.Conn, pre []byte, remaining int64) error {
+func (ex *exchange) pumpDecoded(tcp clientConn, up *upstream.Conn, pre []byte, remaining int64) error {
 	s := ex.s
 	bufp := s.copyBufs.Get().(*[]byte)
 	defer s.copyBufs.Put(bufp)
@@ -117,6 +116,17 @@ func (ex *exchange) pumpDecoded(tcp *net.TCPConn, up *upstream.Conn, pre []byte,
 
 	write := func(dec []byte) error {
 		if len(dec) == 0 {
+			return nil
+		}
+		if ex.rechunk {
+			// The trailer is held back instead of the last byte.
+			ex.rcBuf = ex.rc.frame(ex.rcBuf[:0], dec)
+			_ = up.SetWriteDeadline(time.Now().Add(s.cfg.BodyTimeout))
+			n, err := up.Write(ex.rcBuf)
+			bytesCopied.Add(n)
+			if err != nil {
+				return &pipes.SideError{Src: false, Err: err}
+			}
 			return nil
 		}
 		ex.iov = ex.iov[:0]
@@ -205,6 +215,14 @@ func (ex *exchange) pumpDecoded(tcp *net.TCPConn, up *upstream.Conn, pre []byte,
 	}
 	if !ex.dec.Done() {
 		return sigv4.ErrChunkMalformed
+	}
+	if ex.rechunk {
+		name, value := ex.dec.Checksum()
+		ex.rcBuf = ex.rc.finish(ex.rcBuf[:0], name, value)
+		_ = up.SetWriteDeadline(time.Now().Add(s.cfg.BodyTimeout))
+		if _, err := up.Write(ex.rcBuf); err != nil {
+			return &pipes.SideError{Src: false, Err: err}
+		}
 	}
 	if hasHeld {
 		_ = up.SetWriteDeadline(time.Now().Add(s.cfg.BodyTimeout))

@@ -46,6 +46,29 @@
 //     TLS backend or with zero copy off. It writes the response itself and
 //     hands the socket back to the same loop with EventLoop.Enroll.
 //
+// # TLS
+//
+// With Config.TLS the public listener belongs to crypto/tls, not gnet
+// (tls.go). Each accepted connection is handshaken by its own goroutine
+// (bounded by HeaderTimeout, never on a loop; HTTP/1.1 via ALPN, TLS 1.2+),
+// then joined to the engine through a unix socketpair: one end is handed to
+// gnet with Engine.Register (LeastConnections balancing, since Register is
+// called from those goroutines) and served exactly like a TCP client, the
+// other is pumped to and from the tls.Conn by two goroutines with one fixed
+// buffer each (16 KiB in, 4 KiB out). Parsing, auth, 100 Continue,
+// detaching, splicing and re-enrolling run unchanged on the unix socket (a
+// detached client is a clientConn: *net.TCPConn or *net.UnixConn). The cost
+// is honest and counted: every body byte is decrypted in user space and
+// written into the socketpair (mizuchi_tls_bytes_total{dir="in"}), and
+// path="splice" then means socketpair → backend. gnet's own listener is a
+// unix socket in a private directory, unlinked as soon as gnet has bound it
+// (Engine.Register refuses an engine without a listener); loops are known
+// to run at the first OnTick, which starts the TLS accept loop. Closing is
+// propagated both ways: the client's EOF half-closes the socketpair, and
+// the engine's close (or lingering half-close) sends close_notify and FIN
+// and gives the client lingerTime before the connection is cut. A plain
+// HTTP request on the TLS port gets a 400 S3 error in plain text.
+//
 // # Failure handling
 //
 //   - Client closes or stalls mid-body: the backend connection is closed

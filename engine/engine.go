@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -34,6 +35,9 @@ type Config struct {
 	Pipes           *pipes.Pool   // required when ZeroCopy is set
 	AccessLog       bool          // log one line per request
 	Logger          *slog.Logger  // nil = slog.Default()
+	// TLS, when set, serves HTTPS on Addr (HTTP/1.1, TLS 1.2 or newer;
+	// NextProtos and MinVersion are enforced on a copy). See tls.go.
+	TLS *tls.Config
 }
 
 func (c *Config) setDefaults() {
@@ -82,8 +86,12 @@ type Server struct {
 	exchanges sync.Pool // *exchange
 	copyBufs  sync.Pool // *[]byte, copy-path pump buffers
 
+	autoMP   chan struct{} // slots of concurrent auto-multipart uploads
 	reg      registry
 	workers  sync.WaitGroup
+	eng      gnet.Engine // set in OnBoot, before booted is closed
+	front    *tlsFront   // the TLS listener; nil without Config.TLS
+	bootOnce sync.Once
 	booted   chan struct{}
 	stopping atomic.Bool
 	done     chan struct{}
@@ -102,12 +110,16 @@ func New(cfg Config, router *Router) (*Server, error) {
 	if cfg.ZeroCopy && cfg.Pipes == nil {
 		return nil, errors.New("engine: zero copy needs a pipe pool")
 	}
+	if cfg.TLS != nil {
+		cfg.TLS = tlsConfig(cfg.TLS)
+	}
 	s := &Server{
 		cfg:         cfg,
 		log:         cfg.Logger,
 		keys:        sigv4.NewKeyCache(1024),
 		clientKeys:  sigv4.NewKeyCache(4096),
 		booted:      make(chan struct{}),
+		autoMP:      make(chan struct{}, maxAutoMultipart),
 		done:        make(chan struct{}),
 		maxBuffered: cfg.MaxHeadSize + int(cfg.SpliceThreshold) + 64<<10,
 	}
@@ -141,15 +153,30 @@ func (s *Server) Router() *Router { return s.router.Load() }
 // listener cannot be set up.
 func (s *Server) Serve() error {
 	defer close(s.done)
-	go s.sweep()
-	err := gnet.Run(s, "tcp://"+s.cfg.Addr,
+	addr := "tcp://" + s.cfg.Addr
+	opts := []gnet.Option{
 		gnet.WithMulticore(true),
 		gnet.WithNumEventLoop(s.cfg.Loops),
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 		gnet.WithReuseAddr(true),
 		gnet.WithLogger(gnetLogger{s.log}),
 		gnet.WithLogLevel(logging.WarnLevel),
-	)
+	}
+	if s.cfg.TLS != nil {
+		f, err := newTLSFront(s)
+		if err != nil {
+			return fmt.Errorf("cannot serve on %q: %w", s.cfg.Addr, err)
+		}
+		defer f.close()
+		s.front = f
+		addr = f.gnetAddr()
+		// Register is called from the front's goroutines: RoundRobin is
+		// not safe for that (see gnet.Engine.Register). The ticker's first
+		// OnTick says the loops run.
+		opts = append(opts, gnet.WithLoadBalancing(gnet.LeastConnections), gnet.WithTicker(true))
+	}
+	go s.sweep()
+	err := gnet.Run(s, addr, opts...)
 	if err != nil {
 		return fmt.Errorf("cannot serve on %q: %w", s.cfg.Addr, err)
 	}
@@ -174,8 +201,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if serr := gnet.Stop(sctx, "tcp://"+s.cfg.Addr); serr != nil && err == nil {
-		err = serr
+	select {
+	case <-s.booted:
+		if serr := s.eng.Stop(sctx); serr != nil && err == nil {
+			err = serr
+		}
+	case <-s.done:
 	}
 	<-s.done
 	return err
@@ -184,10 +215,28 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // InFlight returns the number of requests being relayed.
 func (s *Server) InFlight() int64 { return inflight.Load() }
 
-// OnBoot implements gnet.EventHandler.
-func (s *Server) OnBoot(gnet.Engine) gnet.Action {
+// OnBoot implements gnet.EventHandler. gnet's listener is bound; with TLS
+// its private path is unlinked now, and booting completes in OnTick.
+func (s *Server) OnBoot(e gnet.Engine) gnet.Action {
+	s.eng = e
+	if s.front != nil {
+		s.front.unlink()
+		return gnet.None
+	}
 	close(s.booted)
 	return gnet.None
+}
+
+// OnTick implements gnet.EventHandler. The ticker runs only with TLS: its
+// first tick (right after the loops start) starts the TLS front.
+func (s *Server) OnTick() (time.Duration, gnet.Action) {
+	s.bootOnce.Do(func() {
+		if s.front != nil {
+			go s.front.serve()
+			close(s.booted)
+		}
+	})
+	return time.Hour, gnet.None
 }
 
 // reenrolled marks a connection handed back to gnet after a detached body.

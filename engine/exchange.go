@@ -53,6 +53,10 @@ type exchange struct {
 	unverified bool // ... whose signatures cannot be checked (anonymous route)
 	unsigned   bool // ... STREAMING-UNSIGNED-PAYLOAD-TRAILER in a chunked body
 	teChunked  bool // Transfer-Encoding: chunked (length unknown until the end)
+	rechunk    bool // decoded payload re-framed with its checksum trailer (rechunk.go)
+	rc         rechunker
+	rcBuf      []byte
+	autoMP     bool // a PutObject uploaded as a multipart upload (automp.go)
 	te         httpparse.Chunked
 	teBuf      []byte
 	trailer    bool           // ... with a signed trailer
@@ -70,6 +74,7 @@ func (ex *exchange) setAuth(ar *authResult, sc *loopScratch, decodedLen int64) {
 	ex.cors = append(ex.cors[:0], sc.cors...)
 	ex.ident = ar.id
 	ex.teChunked = sc.req.Chunked
+	ex.autoMP = ar.autoMP
 	ex.streaming, ex.trailer, ex.unverified, ex.unsigned = ar.streaming, ar.trailer, ar.unverified, ar.unsigned
 	ex.decodedLen = decodedLen
 	if ar.streaming && !ar.unverified && !ar.unsigned {
@@ -93,15 +98,18 @@ func (s *Server) putExchange(ex *exchange) {
 	if cap(ex.decBuf) > 1<<20 {
 		ex.decBuf = nil
 	}
+	if cap(ex.rcBuf) > 1<<20 {
+		ex.rcBuf = nil
+	}
 	ex.st, ex.route, ex.loop = nil, nil, nil
 	ex.iov = ex.iov[:0]
 	ex.ident = identity{}
-	ex.streaming, ex.trailer, ex.unverified, ex.unsigned, ex.teChunked = false, false, false, false, false
+	ex.streaming, ex.trailer, ex.unverified, ex.unsigned, ex.teChunked, ex.autoMP, ex.rechunk = false, false, false, false, false, false, false
 	s.exchanges.Put(ex)
 }
 
-// prepare parses the copied head and builds the signed upstream head.
-func (ex *exchange) prepare(ctx context.Context) error {
+// parseHead parses the copied head into ex.req and decodes the key.
+func (ex *exchange) parseHead() error {
 	ex.req.MaxHeadSize = ex.s.cfg.MaxHeadSize
 	if _, err := ex.req.Parse(ex.buf[:ex.headLen]); err != nil {
 		return err // cannot happen: the loop parsed the same bytes
@@ -111,6 +119,12 @@ func (ex *exchange) prepare(ctx context.Context) error {
 	rawKey := ex.req.Path[len(ex.req.Path)-ex.keyLen:]
 	var err error
 	ex.key, err = httpparse.AppendUnescape(ex.key[:0], rawKey)
+	return err
+}
+
+// prepare parses the copied head and builds the signed upstream head.
+func (ex *exchange) prepare(ctx context.Context) error {
+	err := ex.parseHead()
 	if err != nil {
 		return err
 	}
@@ -134,6 +148,17 @@ func (ex *exchange) prepare(ctx context.Context) error {
 			return err
 		}
 		ur.ContentLength, ur.PayloadHash, ur.Decoded = ex.decodedLen, nil, true
+		ex.rechunk = false
+		if b64 := checksumB64Len(ex.ckName); ex.trailer && b64 > 0 {
+			// Re-framed with the checksum trailer, so the backend verifies
+			// and stores it (rechunk.go). The client's aws-chunked headers
+			// (content-encoding, decoded length, x-amz-trailer) describe
+			// this body too and are forwarded.
+			ex.rechunk = true
+			ex.rc.reset(ex.decodedLen)
+			ur.ContentLength = rechunkedLength(ex.decodedLen, len(ex.ckName), b64)
+			ur.PayloadHash, ur.Decoded = streamingUnsignedTrailer, false
+		}
 	}
 	b := ex.s.builders.Get().(*upstream.Builder)
 	defer ex.s.builders.Put(b)
@@ -187,6 +212,11 @@ func (ex *exchange) exchangeBuffered(ctx context.Context) int {
 		var err error
 		if body, err = ex.decodeAll(body); err != nil {
 			return ex.failDecode(err)
+		}
+		if ex.rechunk {
+			name, value := ex.dec.Checksum()
+			ex.rcBuf = ex.rc.finish(ex.rc.frame(ex.rcBuf[:0], body), name, value)
+			body = ex.rcBuf
 		}
 	}
 	for attempt := 0; ; attempt++ {
@@ -247,7 +277,7 @@ func (ex *exchange) relayDetached(fd int) {
 		s.putExchange(ex)
 		return
 	}
-	tcp := nc.(*net.TCPConn)
+	tcp := nc.(clientConn) // *net.TCPConn, or *net.UnixConn behind the TLS front
 	keep := ex.pumpDetached(tcp)
 	st := ex.st
 	loop := ex.loop
@@ -274,12 +304,15 @@ func (ex *exchange) relayDetached(fd int) {
 
 // pumpDetached runs the exchange on a detached socket and reports whether
 // the connection may be kept alive.
-func (ex *exchange) pumpDetached(tcp *net.TCPConn) (keep bool) {
+func (ex *exchange) pumpDetached(tcp clientConn) (keep bool) {
 	s := ex.s
 	ctx := context.Background()
 	writeOut := func() {
 		_ = tcp.SetWriteDeadline(time.Now().Add(s.cfg.BodyTimeout))
 		_, _ = tcp.Write(ex.out)
+	}
+	if ex.autoMP {
+		return ex.pumpMultipart(tcp, writeOut)
 	}
 	if err := ex.prepare(ctx); err != nil {
 		ex.close = true
@@ -394,7 +427,7 @@ const pumpChunk = 4 << 20
 
 // pumpBody moves n body bytes from the client to the backend: splice when
 // both ends are plain TCP and zero copy is on, else a user-space copy.
-func (ex *exchange) pumpBody(tcp *net.TCPConn, up *upstream.Conn, n int64) error {
+func (ex *exchange) pumpBody(tcp clientConn, up *upstream.Conn, n int64) error {
 	s := ex.s
 	var pp *pipes.Pipe
 	var src, dst = tcpRaw(tcp), up.Raw
@@ -431,7 +464,7 @@ func (ex *exchange) pumpBody(tcp *net.TCPConn, up *upstream.Conn, n int64) error
 	return nil
 }
 
-func tcpRaw(c *net.TCPConn) syscall.RawConn {
+func tcpRaw(c clientConn) syscall.RawConn {
 	rc, err := c.SyscallConn()
 	if err != nil {
 		return nil
@@ -446,7 +479,7 @@ const lingerTime = 2 * time.Second
 
 // lingerClose half-closes tcp, discards what the client still sends for up
 // to lingerTime, then closes. It runs on the worker goroutine.
-func lingerClose(tcp *net.TCPConn) {
+func lingerClose(tcp clientConn) {
 	_ = tcp.CloseWrite()
 	_ = tcp.SetReadDeadline(time.Now().Add(lingerTime))
 	var buf [32 << 10]byte
@@ -541,20 +574,19 @@ func (ex *exchange) appendCommon(out []byte) []byte {
 // mapError answers a backend error with the same code and status and a
 // canonical message.
 func (ex *exchange) mapError(body []byte, status int) int {
-	r := &ex.resp
 	code, msg := upstream.ErrorCode(body)
 	codeS := string(code)
 	if codeS == "" {
 		codeS = "InternalError"
-		if r.Status < 500 {
+		if status < 500 {
 			codeS = "InvalidRequest"
 		}
-		if r.Status == 404 && ex.op == opHeadObject {
+		if status == 404 && ex.op == opHeadObject {
 			codeS = "NotFound"
 		}
 	}
 	ex.s.log.Warn("backend error", "id", string(ex.id), "route", ex.route.Name, "op", ex.op.String(),
-		"status", r.Status, "code", codeS, "backend_message", string(msg),
+		"status", status, "code", codeS, "backend_message", string(msg),
 		"backend_request_id", string(ex.resp.Header("x-amz-request-id")))
 	m, ok := backendMessages[codeS]
 	if !ok {

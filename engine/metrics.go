@@ -25,6 +25,10 @@ var (
 	authSigV4OK    = metrics.NewCounter(`mizuchi_auth_success_total{method="sigv4"}`)
 	authJWTOK      = metrics.NewCounter(`mizuchi_auth_success_total{method="jwt"}`)
 	chunkFailures  = metrics.NewCounter(`mizuchi_chunk_signature_failures_total`)
+	autoMPStarted  = metrics.NewCounter(`mizuchi_auto_multipart_total{result="started"}`)
+	autoMPDone     = metrics.NewCounter(`mizuchi_auto_multipart_total{result="completed"}`)
+	autoMPAborted  = metrics.NewCounter(`mizuchi_auto_multipart_total{result="aborted"}`)
+	autoMPRetries  = metrics.NewCounter(`mizuchi_auto_multipart_part_retries_total`)
 	chunkedBodies  = metrics.NewCounter(`mizuchi_aws_chunked_total`)
 	// aws-chunked bodies on anonymous routes: decoded, signatures unchecked
 	chunkedUnverified = metrics.NewCounter(`mizuchi_aws_chunked_unverified_total`)

@@ -35,3 +35,17 @@ func TestAppendUpstreamQuery(t *testing.T) {
 	f("partNumber=3&uploadId=a%2Bb%3D&x-id=UploadPart", "partNumber=3&uploadId=a%2Bb%3D")
 	f("uploadId=u&max-parts=2&part-number-marker=1&X-Amz-Signature=00&token=t", "uploadId=u&max-parts=2&part-number-marker=1")
 }
+
+func TestUnescapeXML(t *testing.T) {
+	f := func(in, want string) {
+		t.Helper()
+		if got := string(unescapeXML([]byte(in))); got != want {
+			t.Fatalf("unescapeXML(%q) = %q; want %q", in, got, want)
+		}
+	}
+	f(`"abc-3"`, `"abc-3"`)
+	f(`&#34;abc-16&#34;`, `"abc-16"`)
+	f(`&quot;a&amp;b&lt;&gt;&apos;&#x41;`, `"a&b<>'A`)
+	f(`a&b`, `a&b`)
+	f(`&bogus;x&#zz;`, `&bogus;x&#zz;`)
+}

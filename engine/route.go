@@ -19,6 +19,9 @@ type Route struct {
 	// for clients that check their upload.
 	AllowHead bool
 	CORS      *CORS // nil: preflights refused, no CORS headers
+	// Upload turns a PutObject above Upload.Threshold, or a chunked one of
+	// unknown length, into a multipart upload (see automp.go).
+	Upload UploadConfig
 
 	m *routeMetrics
 }

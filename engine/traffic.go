@@ -112,15 +112,20 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 		bodyLen = 0
 	case req.ContentLength < 0 && !req.Chunked:
 		return s.refuse(c, st, sc, n, rt.m, o, errMissingLength)
-	case req.ContentLength > s.cfg.MaxObjectSize:
+	case o == opPutObject && req.ContentLength > maxMultipartObject:
+		return s.refuse(c, st, sc, n, rt.m, o, errEntityTooLarge)
+	case o != opPutObject && req.ContentLength > s.cfg.MaxObjectSize:
 		return s.refuse(c, st, sc, n, rt.m, o, errEntityTooLarge)
 	}
 	decodedLen := int64(-1)
 	if o.hasBody() {
 		var e *s3Error
-		if decodedLen, e = s.bodyMode(rt, req, &ar); e != nil {
+		if decodedLen, e = s.bodyMode(rt, o, req, &ar); e != nil {
 			return s.refuse(c, st, sc, n, rt.m, o, e)
 		}
+	}
+	if ar.autoMP {
+		bodyLen = s.cfg.SpliceThreshold // always detached
 	}
 	sc.key, err = httpparse.AppendUnescape(sc.key[:0], rawKey)
 	if err != nil {
@@ -131,7 +136,7 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	}
 
 	total := int64(n) + bodyLen
-	if !req.Chunked && int64(len(buf)) >= total {
+	if !req.Chunked && !ar.autoMP && int64(len(buf)) >= total {
 		// Head and body are here: relay from memory.
 		ex := s.newExchange(st, rt, o, req.Close)
 		ex.buf = append(ex.buf[:0], buf[:total]...)
@@ -146,7 +151,7 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 		go ex.relayBuffered()
 		return gnet.None
 	}
-	if !req.Chunked && bodyLen < s.cfg.SpliceThreshold {
+	if !req.Chunked && !ar.autoMP && bodyLen < s.cfg.SpliceThreshold {
 		// A small body: wait for it in gnet's buffer (bounded by maxBuffered).
 		if req.Expect100 && !st.continued {
 			st.continued = true
@@ -264,9 +269,18 @@ func (s *Server) refuseHead(c gnet.Conn, sc *loopScratch, err error) gnet.Action
 //     (botocore over HTTPS): both layers decoded, trailer checksum checked
 //     here, since the backend cannot be sent an aws-chunked body of unknown
 //     encoded length;
-//   - any other chunked body (unknown length): not supported yet.
-func (s *Server) bodyMode(rt *Route, req *httpparse.Request, ar *authResult) (int64, *s3Error) {
+//   - a PutObject above the route's multipart threshold, or chunked of
+//     unknown length: an auto-multipart upload (automp.go);
+//   - any other chunked body (UploadPart of unknown length): refused.
+func (s *Server) bodyMode(rt *Route, o op, req *httpparse.Request, ar *authResult) (int64, *s3Error) {
 	ph := req.Header("x-amz-content-sha256")
+	switch {
+	case ar.streaming || isStreamingSigned(ph) || bytes.Equal(ph, streamingUnsignedTrailer):
+		// aws-chunked: below.
+	case o == opPutObject && (req.Chunked || req.ContentLength > rt.Upload.threshold() || req.ContentLength > s.cfg.MaxObjectSize):
+		ar.autoMP = true
+		return -1, nil
+	}
 	switch {
 	case ar.streaming:
 	case rt.Auth == nil && isStreamingSigned(ph):

@@ -144,3 +144,27 @@ func (c *checksum) appendBase64(dst []byte) []byte {
 	}
 	return base64.StdEncoding.AppendEncode(dst, d)
 }
+
+// Checksum computes one S3 x-amz-checksum-* value (crc32, crc32c,
+// crc64nvme, sha1, sha256) over a stream, for callers that must check a
+// whole-object checksum themselves.
+type Checksum struct{ c checksum }
+
+// NewChecksum returns a Checksum for the header name (for example
+// "x-amz-checksum-crc32", any case), or false for an unsupported name.
+func NewChecksum(name []byte) (*Checksum, bool) {
+	kind := checksumKindOf(bytes.ToLower(name))
+	if kind == checksumNone {
+		return nil, false
+	}
+	c := &Checksum{}
+	c.c.reset(kind)
+	return c, true
+}
+
+// Write adds p to the checksum; it never fails.
+func (c *Checksum) Write(p []byte) (int, error) { c.c.write(p); return len(p), nil }
+
+// AppendBase64 appends the value as S3 sends it (standard base64 of the
+// big-endian digest).
+func (c *Checksum) AppendBase64(dst []byte) []byte { return c.c.appendBase64(dst) }

@@ -832,3 +832,21 @@ func TestChunkDecodeUnsigned(t *testing.T) {
 	f(body+"\r\n", 12, false, "", 0, sigv4.ErrDecodedLength)
 	f("zz\r\n", 11, false, "", 0, sigv4.ErrChunkMalformed)
 }
+
+func TestNewChecksum(t *testing.T) {
+	data := []byte("The quick brown fox jumps over the lazy dog")
+	for _, name := range checksumNames {
+		c, ok := sigv4.NewChecksum([]byte(strings.ToUpper(name)))
+		if !ok {
+			t.Fatalf("NewChecksum(%q) refused", name)
+		}
+		c.Write(data[:10])
+		c.Write(data[10:])
+		if got, want := string(c.AppendBase64(nil)), oracleChecksum(t, name, data); got != want {
+			t.Fatalf("%s: got %s; want %s", name, got, want)
+		}
+	}
+	if _, ok := sigv4.NewChecksum([]byte("x-amz-checksum-md5")); ok {
+		t.Fatalf("NewChecksum accepted an unknown name")
+	}
+}

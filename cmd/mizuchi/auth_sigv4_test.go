@@ -24,6 +24,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/minio/minio-go/v7"
 	miniocreds "github.com/minio/minio-go/v7/pkg/credentials"
 )
@@ -503,6 +504,14 @@ func testUnsignedTrailerChunked(t *testing.T, g *gateway, b *backend) {
 			t.Fatalf("chunked unsigned-trailer PUT of %d bytes: %s %v", n, r, r.header)
 		}
 		b.checkObject(t, authBucket, "sig/"+key, seed, int64(n))
+		// The checksum reached the backend, which verified and stored it.
+		h, err := b.s3.HeadObject(context.Background(), &s3.HeadObjectInput{
+			Bucket: aws.String(authBucket), Key: aws.String("sig/" + key), ChecksumMode: s3types.ChecksumModeEnabled,
+		})
+		want := base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint32(nil, crc32.ChecksumIEEE(genBytes(seed, int64(n)))))
+		if err != nil || aws.ToString(h.ChecksumCRC32) != want {
+			t.Fatalf("backend checksum of %s: %v %q; want %q", key, err, aws.ToString(h.ChecksumCRC32), want)
+		}
 		// The connection stays usable.
 		if err := c.writePut("/sig/"+key+".next", seed, 10); err != nil {
 			t.Fatal(err)

@@ -13,6 +13,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -404,8 +406,17 @@ type route struct {
 
 // gatewayConfig renders a YAML config for routes onto backend b.
 func gatewayConfig(b *backend, listen, admin string, routes ...route) string {
+	return gatewayConfigTLS(b, listen, admin, nil, routes...)
+}
+
+// gatewayConfigTLS is gatewayConfig with server.tls when tc is not nil.
+func gatewayConfigTLS(b *backend, listen, admin string, tc *testCerts, routes ...route) string {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "server:\n  address: %q\nbuckets:\n", listen)
+	fmt.Fprintf(&sb, "server:\n  address: %q\n", listen)
+	if tc != nil {
+		fmt.Fprintf(&sb, "  tls:\n    cert_file: %q\n    key_file: %q\n", tc.certFile, tc.keyFile)
+	}
+	sb.WriteString("buckets:\n")
 	for _, r := range routes {
 		fmt.Fprintf(&sb, "  - name: %s\n    path_prefix: %s\n    s3:\n", r.name, r.pathPrefix)
 		fmt.Fprintf(&sb, "      bucket: %s\n      region: %s\n      endpoint: %s\n", r.bucket, backendRegion, b.endpoint)
@@ -421,23 +432,49 @@ type gateway struct {
 	addr   string // S3 listener
 	admin  string // admin listener
 	proc   *proc
-	client *http.Client
+	client *http.Client // trusts the gateway's CA when scheme is "https"
+
+	scheme string // "http" or "https" (the S3 listener; admin is always http)
+	caPEM  []byte // PEM of the throwaway CA that signed the gateway's certificate (https only)
+	caFile string // caPEM written to a file (https only)
+	certs  *testCerts
+	cfg    string // path of the configuration file
+}
+
+// gwOptions are the knobs of startGatewayWith.
+type gwOptions struct {
+	tls  bool     // serve HTTPS with a throwaway CA (see gateway.caPEM, caFile)
+	args []string // extra command-line flags, e.g. "-header-timeout", "2s"
 }
 
 // startGateway writes a config for routes and starts mizuchi on free ports.
 func startGateway(t testing.TB, b *backend, routes ...route) *gateway {
 	t.Helper()
+	return startGatewayWith(t, b, gwOptions{}, routes...)
+}
+
+// startGatewayWith is startGateway with options.
+func startGatewayWith(t testing.TB, b *backend, o gwOptions, routes ...route) *gateway {
+	t.Helper()
 	bin := mizuchiBinary(t)
 	dir := t.TempDir()
+	var tc *testCerts
+	if o.tls {
+		tc = newTestCerts(t, dir)
+	}
 	var g *gateway
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
-		g = &gateway{addr: freeAddr(t), admin: freeAddr(t)}
-		cfg := filepath.Join(dir, "mizuchi.yaml")
-		if werr := os.WriteFile(cfg, []byte(gatewayConfig(b, g.addr, g.admin, routes...)), 0o600); werr != nil {
+		g = &gateway{addr: freeAddr(t), admin: freeAddr(t), scheme: "http", certs: tc}
+		if tc != nil {
+			g.scheme, g.caPEM, g.caFile = "https", tc.caPEM, tc.caFile
+		}
+		g.cfg = filepath.Join(dir, "mizuchi.yaml")
+		if werr := os.WriteFile(g.cfg, []byte(gatewayConfigTLS(b, g.addr, g.admin, tc, routes...)), 0o600); werr != nil {
 			t.Fatalf("cannot write config: %v", werr)
 		}
-		g.proc = startProc(t, "mizuchi", bin, "-config", cfg, "-listen", g.addr, "-admin-listen", g.admin)
+		args := append([]string{"-config", g.cfg, "-listen", g.addr, "-admin-listen", g.admin}, o.args...)
+		g.proc = startProc(t, "mizuchi", bin, args...)
 		err = g.waitReady(t)
 		if err == nil {
 			break
@@ -451,7 +488,29 @@ func startGateway(t testing.TB, b *backend, routes ...route) *gateway {
 		t.Fatalf("mizuchi did not become ready: %v\n--- stderr ---\n%s", err, g.proc.stderr.String())
 	}
 	g.client = newHTTPClient()
+	if tc != nil {
+		g.client.Transport.(*http.Transport).TLSClientConfig = g.tlsConfig()
+	}
 	return g
+}
+
+// endpoint is the S3 listener's base URL, scheme://host:port.
+func (g *gateway) endpoint() string {
+	if g.scheme == "" {
+		return "http://" + g.addr
+	}
+	return g.scheme + "://" + g.addr
+}
+
+// tlsConfig trusts the gateway's CA only (never AWS_CA_BUNDLE or the system
+// pool); nil for an http gateway.
+func (g *gateway) tlsConfig() *tls.Config {
+	if len(g.caPEM) == 0 {
+		return nil
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(g.caPEM)
+	return &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}
 }
 
 func (g *gateway) waitReady(t testing.TB) error {
@@ -714,7 +773,7 @@ func (g *gateway) putReader(t testing.TB, path string, body io.Reader, n int64, 
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, "http://"+g.addr+"/", body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, g.endpoint()+"/", body)
 	if err != nil {
 		t.Fatalf("cannot build request: %v", err)
 	}
@@ -766,7 +825,7 @@ func (g *gateway) do(t testing.TB, method, path string, body []byte, hdr http.He
 	if body != nil {
 		rb = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, "http://"+g.addr+"/", rb)
+	req, err := http.NewRequestWithContext(ctx, method, g.endpoint()+"/", rb)
 	if err != nil {
 		t.Fatalf("cannot build request: %v", err)
 	}
@@ -793,9 +852,16 @@ type rawConn struct {
 	br *bufio.Reader
 }
 
+// dialRaw connects to the S3 listener (over TLS for an https gateway).
 func (g *gateway) dialRaw(t testing.TB) *rawConn {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", g.addr, 5*time.Second)
+	var c net.Conn
+	var err error
+	if tc := g.tlsConfig(); tc != nil {
+		c, err = tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", g.addr, tc)
+	} else {
+		c, err = net.DialTimeout("tcp", g.addr, 5*time.Second)
+	}
 	if err != nil {
 		t.Fatalf("cannot dial the gateway: %v", err)
 	}

@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -76,6 +77,11 @@ func run(log *slog.Logger) error {
 		if u := cfg.Unsupported(); len(u) > 0 {
 			return fmt.Errorf("configuration uses features this build does not implement: %v", u)
 		}
+		if cfg.Server.TLS.Enabled() {
+			if _, err := loadCert(&cfg.Server.TLS); err != nil {
+				return err
+			}
+		}
 		fmt.Printf("%s: OK (%d routes)\n", *configPath, len(cfg.Buckets))
 		return nil
 	}
@@ -102,6 +108,15 @@ func run(log *slog.Logger) error {
 	}
 	if u := cfg.Unsupported(); len(u) > 0 {
 		return fmt.Errorf("refusing to start: the configuration uses features this build does not implement (serving without them would be unsafe): %v", u)
+	}
+
+	var tlsCfg *tls.Config
+	if cfg.Server.TLS.Enabled() {
+		certs = &certStore{}
+		if err := certs.load(&cfg.Server.TLS); err != nil {
+			return err
+		}
+		tlsCfg = certs.serverConfig()
 	}
 
 	for _, ig := range cfg.Ignored() {
@@ -133,6 +148,7 @@ func run(log *slog.Logger) error {
 		Pipes:           pp,
 		AccessLog:       *accessLog,
 		Logger:          log,
+		TLS:             tlsCfg,
 	}, router)
 	if err != nil {
 		return err
@@ -154,7 +170,7 @@ func run(log *slog.Logger) error {
 		}
 		defer adm.stop()
 	}
-	log.Info("mizuchi started", "listen", cfg.Server.Address, "admin", cfg.Server.AdminAddress,
+	log.Info("mizuchi started", "listen", cfg.Server.Address, "tls", tlsCfg != nil, "admin", cfg.Server.AdminAddress,
 		"routes", len(cfg.Buckets), "zero_copy", cfg.Server.ZeroCopy.Enabled,
 		"splice_threshold", int64(cfg.Server.SpliceThreshold), "took", time.Since(startAt).Round(time.Millisecond).String())
 	if dev != nil {
@@ -186,6 +202,9 @@ func run(log *slog.Logger) error {
 // live is the route set being served (for readiness and reload).
 var live atomic.Pointer[routeSet]
 
+// certs serves the S3 listener's certificate; nil without server.tls.
+var certs *certStore
+
 func loadConfig(path string) (*config.Config, error) {
 	cfg, err := config.Load(path)
 	if err != nil {
@@ -198,9 +217,10 @@ func loadConfig(path string) (*config.Config, error) {
 	return cfg, nil
 }
 
-// reload re-reads the configuration file and swaps the routes atomically.
-// A bad file is refused and the old routes keep serving. Listener, loop and
-// pipe settings need a restart.
+// reload re-reads the configuration file and swaps the routes and the TLS
+// certificate atomically. A bad file (or an unreadable certificate) is
+// refused and the old configuration keeps serving. Listener, loop and pipe
+// settings, and turning TLS on or off, need a restart.
 func reload(ctx context.Context, log *slog.Logger, srv *engine.Server) {
 	if *configPath == "" {
 		log.Warn("reload ignored: development mode has no configuration file")
@@ -213,6 +233,16 @@ func reload(ctx context.Context, log *slog.Logger, srv *engine.Server) {
 			err = fmt.Errorf("configuration uses features this build does not implement: %v", u)
 		}
 	}
+	var cert *tls.Certificate
+	if err == nil && certs != nil {
+		if cfg.Server.TLS.Enabled() {
+			cert, err = loadCert(&cfg.Server.TLS)
+		} else {
+			log.Warn("server.tls was removed; TLS stays on until a restart")
+		}
+	} else if err == nil && cfg.Server.TLS.Enabled() {
+		log.Warn("server.tls was added; it takes effect on a restart")
+	}
 	var rs *routeSet
 	if err == nil {
 		rs, err = buildRouter(ctx, log, cfg)
@@ -222,6 +252,9 @@ func reload(ctx context.Context, log *slog.Logger, srv *engine.Server) {
 		return
 	}
 	srv.SetRouter(rs.router)
+	if cert != nil {
+		certs.cur.Store(cert)
+	}
 	if old := live.Swap(rs); old != nil {
 		old.close()
 	}

@@ -60,7 +60,8 @@ func buildRouter(ctx context.Context, log *slog.Logger, cfg *config.Config) (rs 
 		}
 		ep := upstream.NewEndpoint(scheme, hostport, host, b.S3.Region, b.S3.Bucket, b.S3.KeyPrefix,
 			b.S3.UsePathStyle(), creds, upstream.PoolConfig{})
-		rt := &engine.Route{Name: b.Name, Prefix: b.PathPrefix, Endpoint: ep, AllowHead: b.AllowHead}
+		rt := &engine.Route{Name: b.Name, Prefix: b.PathPrefix, Endpoint: ep, AllowHead: b.AllowHead,
+			Upload: engine.UploadConfig{Threshold: int64(b.Upload.MultipartThreshold), PartSize: int64(b.Upload.PartSize), Concurrent: b.Upload.ConcurrentParts}}
 		if c := b.CORS; c != nil {
 			rt.CORS = engine.NewCORS(c.AllowedOrigins, c.AllowedHeaders, c.ExposeHeaders, c.MaxAge)
 		}
