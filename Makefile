@@ -3,14 +3,15 @@
 GO          ?= go
 BIN         ?= bin/mizuchi
 FUZZTIME    ?= 30s
-TEST_TIMEOUT ?= 14m
+TEST_TIMEOUT ?= 25m
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 INSTALL_VERSITYGW = ./scripts/install-versitygw.sh
+INSTALL_CLIENTS   = ./scripts/install-clients.sh
 
 SHELL       := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
-.PHONY: help build run test test-race test-long bench fuzz lint check versitygw
+.PHONY: help build run test test-race test-long bench fuzz lint check versitygw clients
 
 help: ## list targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -21,24 +22,36 @@ build: ## build bin/mizuchi
 versitygw: ## install the pinned versitygw (S3 backend for tests and dev mode)
 	@$(INSTALL_VERSITYGW) >/dev/null
 
+clients: ## install the pinned S3 clients of the client matrix (apt; awscli, boto3, s3cmd, rclone)
+	$(INSTALL_CLIENTS)
+
 run: build ## run mizuchi in dev mode with an embedded versitygw backend
 	vgw="$$($(INSTALL_VERSITYGW) | tail -n1)" && ./$(BIN) -dev-versitygw "$$vgw"
 
-test: ## go vet, then all tests (end-to-end included) against versitygw
+test: ## go vet, then all tests (end-to-end and client matrix included) against versitygw
 	vgw="$$($(INSTALL_VERSITYGW) | tail -n1)" && \
+	$(INSTALL_CLIENTS) && \
 	$(GO) vet ./... && \
 	MIZUCHI_VERSITYGW="$$vgw" $(GO) test -shuffle=on -timeout $(TEST_TIMEOUT) ./...
 
 test-race: ## all tests with the race detector
 	vgw="$$($(INSTALL_VERSITYGW) | tail -n1)" && \
+	$(INSTALL_CLIENTS) && \
 	MIZUCHI_VERSITYGW="$$vgw" $(GO) test -race -shuffle=on -timeout $(TEST_TIMEOUT) ./...
 
 test-long: ## long-running tests (-run Long, MIZUCHI_LONG=1)
 	vgw="$$($(INSTALL_VERSITYGW) | tail -n1)" && \
 	MIZUCHI_VERSITYGW="$$vgw" MIZUCHI_LONG=1 $(GO) test -run Long -timeout 60m ./...
 
-bench: ## load benchmarks (bench/run.sh)
+bench: ## load benchmarks: Mizuchi vs direct, nginx, HAProxy, a splice relay (bench/run.sh)
 	bash bench/run.sh
+
+.PHONY: bench-deps bench-scale
+bench-deps: ## install the pinned Debian nginx and haproxy that `make bench` compares with (apt)
+	./scripts/install-bench-deps.sh
+
+bench-scale: ## Mizuchi's RSS with 10,000 idle connections and 256 concurrent 64 MiB uploads (bench/scale.sh)
+	bash bench/scale.sh
 
 fuzz: ## run every fuzz target in ./fuzz/ for FUZZTIME each
 	@targets="$$($(GO) test -list 'Fuzz.*' ./fuzz/ | grep '^Fuzz' || true)"; \

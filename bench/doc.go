@@ -13,11 +13,18 @@
 //     -auth sigv4 it signs each request afresh with package sigv4; with
 //     -auth jwt it sends one bearer token.
 //   - bench/report: merges the per-run JSON files of run.sh into one table
-//     with medians and min–max spreads across rounds, and the ratio of each
-//     authenticated row to the unauthenticated Mizuchi row.
+//     with medians and min–max spreads across rounds, the ratio of each row to
+//     the direct run and to the best external proxy (nginx or HAProxy), and
+//     the ratio of each authenticated row to the unauthenticated Mizuchi row.
+//   - bench/relay: the raw limit, a bare TCP relay that splices both
+//     directions kernel-side (io.Copy between *net.TCPConn) with no HTTP
+//     parsing and one upstream connection per client connection.
+//   - bench/scale: Mizuchi's RSS with many idle keep-alive connections and
+//     during many concurrent large uploads.
 //
-// bench/run.sh (what `make bench` calls) wires them together: sink, Mizuchi in
-// front of it, direct, proxied, SigV4-signed and JWT rows alternating, results
-// written to bench/results/. Everything binds to 127.0.0.1 only. See
-// bench/README.md.
+// bench/run.sh (what `make bench` calls) wires them together: sink, then
+// Mizuchi, nginx, HAProxy and the relay in front of it, direct, proxied,
+// SigV4-signed and JWT rows alternating, results written to bench/results/.
+// bench/scale.sh (`make bench-scale`) runs bench/scale against Mizuchi.
+// Everything binds to 127.0.0.1 only. See bench/README.md.
 package bench

@@ -1,35 +1,51 @@
 #!/usr/bin/env bash
 # bench/run.sh — what `make bench` runs. See bench/README.md.
 #
-# Builds mizuchi, the sink, loadgen and report into a temp dir, starts the sink
-# and Mizuchi in front of it on 127.0.0.1 (one process, three routes on the
-# same sink: /uploads without auth, /sigv4 and /jwt with it), and for two
-# workloads (1 KiB PUTs at 64 connections, 64 MiB PUTs at 4 connections)
-# alternates the targets (direct to the sink, through Mizuchi unauthenticated,
-# SigV4-signed, JWT bearer) for up to 3 rounds, bounded to about BENCH_BUDGET
+# Builds mizuchi, the sink, loadgen, relay and report into a temp dir, starts
+# the sink and, in front of that same sink on 127.0.0.1, every target listed:
+# Mizuchi (one process, three routes: /uploads without auth, /sigv4 and /jwt
+# with it), nginx (two configurations), HAProxy and a bare splice relay. For
+# two workloads (1 KiB PUTs at 64 connections, 64 MiB PUTs at 4 connections)
+# it alternates the targets for up to 3 rounds, bounded to about BENCH_BUDGET
 # seconds in all. Prints one table and writes bench/results/<timestamp>.json.
 #
 # Environment:
-#   BENCH_TARGETS   targets to run, default "direct mizuchi mizuchi-sigv4 mizuchi-jwt";
+#   BENCH_TARGETS   targets to run; default "direct mizuchi mizuchi-sigv4
+#                   mizuchi-jwt nginx nginx-buf1m haproxy relay", without nginx
+#                   and haproxy when their binaries are missing (a note says so);
 #                   "direct" alone skips Mizuchi
 #   BENCH_ROUNDS    rounds wanted, default 3 (fewer if the budget does not allow)
 #   BENCH_DURATION  seconds per run; default: what fits BENCH_ROUNDS rounds of
-#                   all targets into the budget after the builds, 3 to 10
+#                   all targets into the budget after the builds, 2 to 10
 #   BENCH_BUDGET    seconds for the whole script including builds, default 180
 #   BENCH_OUT       results directory, default bench/results
+#   BENCH_PROXY_WORKERS  nginx worker processes and HAProxy threads; default
+#                   Mizuchi's event loops: -loops N from MIZUCHI_FLAGS, else
+#                   its default GOMAXPROCS, i.e. the CPUs Go sees
 #   MIZUCHI_FLAGS   extra flags for mizuchi (e.g. "-loops 1 -pipe-size 256KiB")
+#   MIZUCHI_BIN     a mizuchi binary to bench instead of building ./cmd/mizuchi
+#   NGINX, HAPROXY  the binaries; default from PATH, then /usr/sbin
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-TARGETS=${BENCH_TARGETS:-"direct mizuchi mizuchi-sigv4 mizuchi-jwt"}
+find_bin() { # name: prints the binary's path, or nothing
+	local p
+	p=$(command -v "$1" 2>/dev/null || true)
+	[[ -z $p && -x /usr/sbin/$1 ]] && p=/usr/sbin/$1
+	echo "$p"
+}
+NGINX=${NGINX:-$(find_bin nginx)}
+HAPROXY=${HAPROXY:-$(find_bin haproxy)}
+
 ROUNDS=${BENCH_ROUNDS:-3}
 DURATION=${BENCH_DURATION:-} # empty: chosen after the builds, see "budget"
 BUDGET=${BENCH_BUDGET:-180}
 OUT=${BENCH_OUT:-$ROOT/bench/results}
 # name size conns
 WORKLOADS=("small 1KiB 64" "large 64MiB 4")
+NOTES=() # joined into the report's note
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mizuchi-bench.XXXXXX")
 BIN=$WORK/bin
@@ -50,43 +66,128 @@ trap 'exit 130' INT TERM
 
 log() { printf '[bench %3ds] %s\n' "$SECONDS" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
+note() { NOTES+=("$*"); log "note: $*"; }
 
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "BENCH_ROUNDS must be a positive integer"
 [[ -z $DURATION || $DURATION =~ ^[1-9][0-9]*$ ]] || die "BENCH_DURATION must be a positive integer"
-want_mizuchi=false
-for t in $TARGETS; do
+
+# --- targets -------------------------------------------------------------------
+if [[ -n ${BENCH_TARGETS:-} ]]; then
+	asked=$BENCH_TARGETS
+else
+	asked="direct mizuchi mizuchi-sigv4 mizuchi-jwt"
+	[[ -n $NGINX ]] && asked+=" nginx nginx-buf1m"
+	[[ -n $HAPROXY ]] && asked+=" haproxy"
+	asked+=" relay"
+	[[ -n $NGINX ]] || note "nginx not found: no nginx rows (make bench-deps installs it)"
+	[[ -n $HAPROXY ]] || note "haproxy not found: no haproxy row (make bench-deps installs it)"
+fi
+TARGETS=""
+want_mizuchi=false want_nginx=false want_haproxy=false want_relay=false
+for t in $asked; do
 	case $t in
 	direct) ;;
 	mizuchi | mizuchi-sigv4 | mizuchi-jwt) want_mizuchi=true ;;
-	*) die "unknown target '$t' in BENCH_TARGETS (want direct, mizuchi, mizuchi-sigv4, mizuchi-jwt)" ;;
+	nginx | nginx-buf1m)
+		if [[ -z $NGINX ]]; then
+			note "skipped $t: nginx not found (make bench-deps installs it)"
+			continue
+		fi
+		want_nginx=true
+		;;
+	haproxy)
+		if [[ -z $HAPROXY ]]; then
+			note "skipped $t: haproxy not found (make bench-deps installs it)"
+			continue
+		fi
+		want_haproxy=true
+		;;
+	relay) want_relay=true ;;
+	*) die "unknown target '$t' in BENCH_TARGETS (want direct, mizuchi, mizuchi-sigv4, mizuchi-jwt, nginx, nginx-buf1m, haproxy, relay)" ;;
 	esac
+	TARGETS+="${TARGETS:+ }$t"
 done
+[[ -n $TARGETS ]] || die "no target left to run"
+
+# Mizuchi runs GOMAXPROCS event loops unless told otherwise; the external
+# proxies get as many workers/threads so that each side may use every core.
+if [[ -n ${BENCH_PROXY_WORKERS:-} ]]; then
+	WORKERS=$BENCH_PROXY_WORKERS
+elif [[ ${MIZUCHI_FLAGS:-} =~ -loops[=\ ]+([1-9][0-9]*) ]]; then
+	WORKERS=${BASH_REMATCH[1]}
+else
+	WORKERS=$(nproc)
+fi
+[[ $WORKERS =~ ^[1-9][0-9]*$ ]] || die "BENCH_PROXY_WORKERS must be a positive integer"
 
 # --- build -------------------------------------------------------------------
 log "building into $BIN"
 mkdir -p "$BIN" "$WORK/runs"
-go build -o "$BIN/" ./bench/sink ./bench/loadgen ./bench/report
+go build -o "$BIN/" ./bench/sink ./bench/loadgen ./bench/report ./bench/relay
 if $want_mizuchi; then
-	go build -o "$BIN/mizuchi" ./cmd/mizuchi ||
-		die "cannot build ./cmd/mizuchi; run with BENCH_TARGETS=direct to bench the sink alone"
+	if [[ -n ${MIZUCHI_BIN:-} ]]; then
+		cp "$MIZUCHI_BIN" "$BIN/mizuchi" || die "cannot copy MIZUCHI_BIN=$MIZUCHI_BIN"
+	else
+		go build -o "$BIN/mizuchi" ./cmd/mizuchi ||
+			die "cannot build ./cmd/mizuchi; set MIZUCHI_BIN, or leave the mizuchi targets out of BENCH_TARGETS"
+	fi
 fi
 log "built"
 
 alive() { kill -0 "$1" 2>/dev/null; }
+free_port() { "$BIN/loadgen" -free-ports 1; }
+
+# first_line_addr FILE PID: waits for "listening on ADDR" as FILE's first line.
+first_line_addr() {
+	local addr=
+	for _ in $(seq 100); do
+		addr=$(sed -n '1s/^listening on //p' "$1" 2>/dev/null || true)
+		[[ -n $addr ]] && break
+		alive "$2" || break
+		sleep 0.05
+	done
+	echo "$addr"
+}
+
+# wait_http PORT PID LOG: waits until 127.0.0.1:PORT answers HTTP at all (the
+# sink behind it answers a GET with 501, which is fine).
+wait_http() {
+	local code
+	for _ in $(seq 100); do
+		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$1/" 2>/dev/null || true)
+		[[ -n $code && $code != 000 ]] && return 0
+		alive "$2" || break
+		sleep 0.1
+	done
+	tail -n 30 "$3" >&2
+	return 1
+}
+
+# children PID: the PIDs whose parent is PID.
+children() {
+	local f rest
+	for f in /proc/[0-9]*/stat; do
+		read -r rest 2>/dev/null <"$f" || continue
+		rest=${rest##*) } # fields from 3 on; comm may hold spaces
+		read -r _ ppid _ <<<"$rest"
+		[[ $ppid == "$1" ]] && echo "${f//[^0-9]/}"
+	done
+	return 0
+}
 
 # --- sink ----------------------------------------------------------------------
 "$BIN/sink" -listen 127.0.0.1:0 >"$WORK/sink.out" 2>"$WORK/sink.log" &
 SINK_PID=$!
 PIDS+=("$SINK_PID")
-SINK_ADDR=
-for _ in $(seq 100); do
-	SINK_ADDR=$(sed -n '1s/^listening on //p' "$WORK/sink.out" 2>/dev/null || true)
-	[[ -n $SINK_ADDR ]] && break
-	alive "$SINK_PID" || break
-	sleep 0.05
-done
+SINK_ADDR=$(first_line_addr "$WORK/sink.out" "$SINK_PID")
 [[ -n $SINK_ADDR ]] || { cat "$WORK/sink.log" >&2; die "sink did not start"; }
 log "sink pid $SINK_PID on $SINK_ADDR"
+
+# The proxies are all launched first, then waited for together (see "ready").
+# SERVICE_PIDS[name] is every process of a started proxy ("pid pid ..."), all
+# measured as role "proxy"; SERVICE_PORT[name] its port; SERVICE_LOG[name] its log.
+declare -A SERVICE_PIDS SERVICE_PORT SERVICE_LOG
+SERVICES=() # names in launch order
 
 # --- mizuchi -------------------------------------------------------------------
 # Client credentials of the auth routes. The SigV4 pair is loadgen's default;
@@ -147,32 +248,184 @@ YAML
 		-admin-listen "127.0.0.1:$ADMIN_PORT" ${MIZUCHI_FLAGS:-} >"$WORK/mizuchi.log" 2>&1 &
 	MZ_PID=$!
 	PIDS+=("$MZ_PID")
-	ready=false
-	for _ in $(seq 150); do
-		if curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$ADMIN_PORT/readyz" 2>/dev/null; then
-			ready=true
-			break
-		fi
-		alive "$MZ_PID" || break
-		sleep 0.1
-	done
-	$ready || { tail -n 30 "$WORK/mizuchi.log" >&2; die "mizuchi did not become ready on 127.0.0.1:$ADMIN_PORT/readyz"; }
-	log "mizuchi pid $MZ_PID on 127.0.0.1:$MZ_PORT (admin $ADMIN_PORT)"
+	SERVICE_PIDS[mizuchi]=$MZ_PID SERVICE_PORT[mizuchi]=$MZ_PORT SERVICE_LOG[mizuchi]=$WORK/mizuchi.log
+	SERVICES+=(mizuchi)
 fi
 
+# --- nginx ---------------------------------------------------------------------
+# start_nginx NAME EXTRA: a master with WORKERS worker processes; all of them
+# are measured (the master does next to nothing; its workers are found once it
+# is ready). EXTRA goes into http {}.
+start_nginx() {
+	local name=$1 extra=$2 dir=$WORK/$1 port pid user=""
+	port=$(free_port)
+	mkdir -p "$dir"
+	# As root nginx would switch its workers to "nobody", which cannot enter
+	# the private temp dir; keep them as the invoking user instead.
+	((EUID != 0)) || user="user $(id -un) $(id -gn);"
+	cat >"$dir/nginx.conf" <<NGINX
+# generated by bench/run.sh
+$user
+worker_processes $WORKERS;
+master_process on;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events {
+    worker_connections 1024;
+}
+http {
+    access_log off;
+    client_body_temp_path $dir/client_body;
+    proxy_temp_path $dir/proxy;
+    fastcgi_temp_path $dir/fastcgi;
+    uwsgi_temp_path $dir/uwsgi;
+    scgi_temp_path $dir/scgi;
+    client_max_body_size 0;
+    keepalive_requests 1000000;
+    keepalive_timeout 75s;
+    $extra
+    upstream sink {
+        server $SINK_ADDR;
+        keepalive 64;
+        keepalive_requests 1000000;
+        keepalive_timeout 60s;
+    }
+    server {
+        # reuseport: the kernel spreads connections over the workers as
+        # Mizuchi spreads them over its loops.
+        listen 127.0.0.1:$port reuseport;
+        location / {
+            proxy_pass http://sink;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_request_buffering off;
+        }
+    }
+}
+NGINX
+	"$NGINX" -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" >"$dir/stdout.log" 2>&1 &
+	pid=$!
+	PIDS+=("$pid")
+	SERVICE_PIDS[$name]=$pid SERVICE_PORT[$name]=$port SERVICE_LOG[$name]=$dir/error.log
+	SERVICES+=("$name")
+}
+if $want_nginx; then
+	[[ " $TARGETS " == *" nginx "* ]] && start_nginx nginx ""
+	[[ " $TARGETS " == *" nginx-buf1m "* ]] && start_nginx nginx-buf1m "client_body_buffer_size 1m;"
+fi
+
+# --- haproxy -------------------------------------------------------------------
+# One process (no master-worker) with WORKERS threads. splice-request and
+# splice-response engage in HTTP mode for bodies past the head (content-length
+# or chunked); splice-auto would never engage in HTTP mode.
+if $want_haproxy; then
+	dir=$WORK/haproxy
+	mkdir -p "$dir"
+	read -r HA_PORT HA_STATS < <("$BIN/loadgen" -free-ports 2 | paste -sd' ')
+	cat >"$dir/haproxy.cfg" <<HAPROXY
+# generated by bench/run.sh
+global
+    nbthread $WORKERS
+    maxconn 4096
+    tune.pipesize 1048576
+    stats socket ipv4@127.0.0.1:$HA_STATS level operator
+
+defaults
+    mode http
+    option splice-request
+    option splice-response
+    http-reuse always
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+    timeout http-request 10s
+    timeout http-keep-alive 60s
+
+frontend bench
+    bind 127.0.0.1:$HA_PORT
+    default_backend sink
+
+backend sink
+    server sink $SINK_ADDR
+HAPROXY
+	"$HAPROXY" -db -f "$dir/haproxy.cfg" >"$dir/haproxy.log" 2>&1 &
+	HA_PID=$!
+	PIDS+=("$HA_PID")
+	SERVICE_PIDS[haproxy]=$HA_PID SERVICE_PORT[haproxy]=$HA_PORT SERVICE_LOG[haproxy]=$dir/haproxy.log
+	SERVICES+=(haproxy)
+fi
+
+# --- relay ---------------------------------------------------------------------
+if $want_relay; then
+	port=$(free_port)
+	"$BIN/relay" -listen "127.0.0.1:$port" -upstream "$SINK_ADDR" >/dev/null 2>"$WORK/relay.log" &
+	pid=$!
+	PIDS+=("$pid")
+	SERVICE_PIDS[relay]=$pid SERVICE_PORT[relay]=$port SERVICE_LOG[relay]=$WORK/relay.log
+	SERVICES+=(relay)
+fi
+
+# --- ready ---------------------------------------------------------------------
+for name in "${SERVICES[@]}"; do
+	pid=${SERVICE_PIDS[$name]} port=${SERVICE_PORT[$name]}
+	case $name in
+	mizuchi)
+		ready=false
+		for _ in $(seq 150); do
+			if curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$ADMIN_PORT/readyz" 2>/dev/null; then
+				ready=true
+				break
+			fi
+			alive "$pid" || break
+			sleep 0.1
+		done
+		$ready || { tail -n 30 "$WORK/mizuchi.log" >&2; die "mizuchi did not become ready on 127.0.0.1:$ADMIN_PORT/readyz"; }
+		log "mizuchi pid $pid on 127.0.0.1:$port (admin $ADMIN_PORT)"
+		;;
+	nginx*)
+		wait_http "$port" "$pid" "${SERVICE_LOG[$name]}" || die "$name did not start"
+		workers=()
+		for _ in $(seq 50); do
+			mapfile -t workers < <(children "$pid")
+			((${#workers[@]} >= WORKERS)) && break
+			sleep 0.1
+		done
+		((${#workers[@]} == WORKERS)) || die "$name: expected $WORKERS workers, found ${#workers[@]}"
+		SERVICE_PIDS[$name]="$pid ${workers[*]}"
+		log "$name master $pid, workers ${workers[*]} on 127.0.0.1:$port"
+		;;
+	*)
+		# haproxy and the relay: the sink behind them answers.
+		wait_http "$port" "$pid" "${SERVICE_LOG[$name]}" || die "$name did not start"
+		log "$name pid $pid on 127.0.0.1:$port"
+		;;
+	esac
+done
+
+service_of() { # target -> the started process group serving it
+	case $1 in
+	mizuchi*) echo mizuchi ;;
+	*) echo "$1" ;;
+	esac
+}
 url_of() {
 	case $1 in
 	direct) echo "http://$SINK_ADDR/sink/bench" ;;
 	mizuchi) echo "http://127.0.0.1:$MZ_PORT/uploads/bench" ;;
 	mizuchi-sigv4) echo "http://127.0.0.1:$MZ_PORT/sigv4/bench" ;;
 	mizuchi-jwt) echo "http://127.0.0.1:$MZ_PORT/jwt/bench" ;;
+	*) echo "http://127.0.0.1:${SERVICE_PORT[$1]}/sink/bench" ;;
 	esac
 }
 pids_of() {
-	case $1 in
-	direct) echo "-pid sink=$SINK_PID" ;;
-	mizuchi*) echo "-pid proxy=$MZ_PID -pid sink=$SINK_PID" ;;
-	esac
+	local p out=""
+	if [[ $1 != direct ]]; then
+		for p in ${SERVICE_PIDS[$(service_of "$1")]}; do
+			out+=" -pid proxy=$p"
+		done
+	fi
+	echo "$out -pid sink=$SINK_PID"
 }
 # auth_of prints loadgen's auth flags for a target (no spaces in the values).
 auth_of() {
@@ -183,61 +436,93 @@ auth_of() {
 	esac
 }
 check_alive() {
+	local name p
 	alive "$SINK_PID" || { tail -n 30 "$WORK/sink.log" >&2; die "sink died"; }
-	if $want_mizuchi && ! alive "$MZ_PID"; then
-		tail -n 30 "$WORK/mizuchi.log" >&2
-		die "mizuchi died"
-	fi
+	for name in "${SERVICES[@]}"; do
+		for p in ${SERVICE_PIDS[$name]}; do
+			if ! alive "$p"; then
+				tail -n 30 "${SERVICE_LOG[$name]}" >&2
+				die "$name (pid $p) died"
+			fi
+		done
+	done
 }
 
 # --- budget --------------------------------------------------------------------
+# Per run: DURATION plus about 1 s for loadgen's start, the requests in flight
+# at the deadline (a 64 MiB one takes from 0.1 s on a quiet machine to over a
+# second on a busy one) and the /proc reads. Per workload and target: about
+# 0.7 s of warm-up. The rounds may overrun the budget by a tenth ("about 3
+# minutes") before fewer are run: with all eight targets, three rounds of the
+# shortest runs (2 s) come to about 3 minutes.
 ntargets=$(wc -w <<<"$TARGETS")
-slack=2 # per run: start-up, tail requests in flight at the deadline, /proc reads
-warmup=$((${#WORKLOADS[@]} * ntargets * 2))
-left=$((BUDGET - SECONDS - warmup - 5))
+nruns=$((${#WORKLOADS[@]} * ntargets)) # per round
+slack_ms=1000
+limit=$((BUDGET * 11 / 10)) # seconds
+warmup_ms=$((nruns * 700))
+left_ms=$(((limit - SECONDS - 5) * 1000 - warmup_ms))
 if [[ -z $DURATION ]]; then
-	# As long as fits ROUNDS rounds into what the builds left, 3 s to 10 s:
-	# 10 s for two targets, about 4 s for four on a warm build cache.
-	DURATION=$((left / (ROUNDS * ${#WORKLOADS[@]} * ntargets) - slack))
-	DURATION=$((DURATION > 10 ? 10 : DURATION < 3 ? 3 : DURATION))
+	# As long as fits ROUNDS rounds into what the builds left, 2 s to 10 s:
+	# 10 s for two targets, 2 s for all eight.
+	d=$(((BUDGET - SECONDS - 5) * 1000 - warmup_ms))
+	d=$((d / (ROUNDS * nruns) - slack_ms))
+	d=$((d > 10000 ? 10000 : d < 2000 ? 2000 : d))
+	DURATION=$((d / 1000))
 fi
-per_run=$((DURATION + slack))
-per_round=$((${#WORKLOADS[@]} * ntargets * per_run))
-fit=$((left / per_round))
-NOTE=""
+per_round_ms=$((nruns * (DURATION * 1000 + slack_ms)))
+fit=$((left_ms / per_round_ms))
 if ((fit < ROUNDS)); then
 	fit=$((fit < 1 ? 1 : fit))
-	NOTE="ran $fit round(s) instead of $ROUNDS: ${BUDGET}s budget, ${SECONDS}s spent on builds and start-up, ${per_round}s per round"
-	log "$NOTE"
+	note "ran $fit round(s) instead of $ROUNDS: ${BUDGET}s budget, ${SECONDS}s spent on builds and start-up, about $((per_round_ms / 1000))s per round of $ntargets targets at ${DURATION}s per run"
 	ROUNDS=$fit
 fi
-log "$ROUNDS round(s) x ${#WORKLOADS[@]} workloads x targets [$TARGETS], ${DURATION}s each"
+log "$ROUNDS round(s) x ${#WORKLOADS[@]} workloads x targets [$TARGETS], ${DURATION}s each; proxies with $WORKERS workers/threads"
 
-# --- runs ----------------------------------------------------------------------
-idx=0
+# --- warm-up -------------------------------------------------------------------
+# Short and unrecorded: fills pools and connection caches. A target that gets
+# no 2xx answer (e.g. Mizuchi rejects the auth) stops the script: its rows
+# would be meaningless.
+# The small workload runs for 0.3 s on all its connections (filling upstream
+# connection pools); a large one sends a single body, which is enough to
+# check the path and fill pipe pools without spending seconds. On a loaded
+# machine a 0.3 s run may start no request at all, so a run without 2xx is
+# tried twice more before giving up.
 for wl in "${WORKLOADS[@]}"; do
 	read -r name size conns <<<"$wl"
-	idx=$((idx + 1))
-	# Short warm-up per target: fills pools and connection caches, not recorded.
-	# A target that gets no 2xx answer (e.g. Mizuchi rejects the auth) stops
-	# the script: its rows would be meaningless.
+	wconns=$conns
+	[[ $name == large ]] && wconns=1
 	for t in $TARGETS; do
-		# shellcheck disable=SC2046
-		"$BIN/loadgen" -url "$(url_of "$t")" $(auth_of "$t") -size "$size" -conns "$conns" -duration 1s -quiet \
-			-json "$WORK/warmup.json" $(pids_of "$t") >/dev/null
-		if grep -q '"requests": 0,' "$WORK/warmup.json"; then
-			grep -A3 '"error_examples"' "$WORK/warmup.json" >&2 || true
-			die "warm-up of $name $t got no 2xx answer"
-		fi
+		for try in 1 2 3; do
+			# shellcheck disable=SC2046
+			"$BIN/loadgen" -url "$(url_of "$t")" $(auth_of "$t") -size "$size" -conns "$wconns" -duration 300ms -quiet \
+				-json "$WORK/warmup.json" $(pids_of "$t") >/dev/null
+			grep -q '"requests": 0,' "$WORK/warmup.json" || break
+			if ((try == 3)); then
+				grep -A3 '"error_examples"' "$WORK/warmup.json" >&2 || true
+				die "warm-up of $name $t got no 2xx answer in 3 tries"
+			fi
+		done
 	done
-	for round in $(seq "$ROUNDS"); do
+done
+log "warmed up"
+
+# --- runs ----------------------------------------------------------------------
+# Round after round, each workload's targets back to back, so that every round
+# compares the targets under the same machine load.
+done_rounds=0
+for round in $(seq "$ROUNDS"); do
+	t0=$SECONDS
+	idx=0
+	for wl in "${WORKLOADS[@]}"; do
+		read -r name size conns <<<"$wl"
+		idx=$((idx + 1))
 		ti=0
 		for t in $TARGETS; do
 			ti=$((ti + 1))
 			check_alive
-			# Named so that the glob lists a round's targets in BENCH_TARGETS
-			# order, which is the order of the table's rows.
-			out="$WORK/runs/$idx-$name-r$(printf %03d "$round")-$ti-$t.json"
+			# Named so that the glob lists workloads in order and a round's
+			# targets in BENCH_TARGETS order, which is the order of the rows.
+			out="$WORK/runs/$idx-$name-r$(printf %03d "$round")-$(printf %02d "$ti")-$t.json"
 			# shellcheck disable=SC2046
 			"$BIN/loadgen" -url "$(url_of "$t")" $(auth_of "$t") -size "$size" -conns "$conns" -duration "${DURATION}s" \
 				$(pids_of "$t") -tag "workload=$name-$size-c$conns" -tag "target=$t" -tag "round=$round" \
@@ -245,14 +530,32 @@ for wl in "${WORKLOADS[@]}"; do
 			log "$name $t round $round: $(sed -n 's/^throughput *//p' "$WORK/last.txt"), $(sed -n 's/^requests *//p' "$WORK/last.txt")"
 		done
 	done
+	done_rounds=$round
+	# Stop early if the machine is slower than the estimate and another
+	# round would overrun the budget.
+	if ((round < ROUNDS && SECONDS + (SECONDS - t0) > limit)); then
+		note "stopped after $round of $ROUNDS rounds: a round took $((SECONDS - t0))s and another would overrun the ${BUDGET}s budget by more than a tenth"
+		break
+	fi
 done
 check_alive
+((done_rounds >= 3)) || NOTES+=("fewer than 3 rounds: the spreads are not meaningful; raise BENCH_BUDGET")
+
+if $want_haproxy; then
+	# PipesUsed/PipesFree above 0 show that HAProxy spliced.
+	pipes=$(exec 3<>"/dev/tcp/127.0.0.1/$HA_STATS" && echo "show info" >&3 && grep -E '^Pipes(Used|Free):' <&3 | paste -sd' ' || true)
+	log "haproxy ${pipes:-pipes: unknown (stats socket did not answer)}"
+fi
 
 # --- report --------------------------------------------------------------------
+NOTE=""
+for n in "${NOTES[@]}"; do
+	NOTE+="${NOTE:+; }$n"
+done
 mkdir -p "$OUT"
 result="$OUT/$(date -u +%Y%m%dT%H%M%SZ).json"
 echo
 "$BIN/report" -out "$result" -note "$NOTE" "$WORK"/runs/*.json
 echo
 [[ -z $NOTE ]] || echo "note: $NOTE"
-echo "host: $(nproc) cpus, $(uname -r); results: ${result#"$ROOT"/}; took ${SECONDS}s"
+echo "host: $(nproc) cpus, $(uname -r); proxies: $WORKERS workers/threads; results: ${result#"$ROOT"/}; took ${SECONDS}s"

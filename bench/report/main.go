@@ -10,6 +10,15 @@
 // under 1 MiB, MB/s from 1 MiB up) and for the proxy's CPU (µs per request,
 // or s per GB). Both ratios are in the JSON for every workload.
 //
+// Every row also gets its ratio to the best external proxy of the same
+// workload and round (-best-proxies, nginx and HAProxy by default): the one
+// with the highest median rate for the rate ratio and the one with the lowest
+// median proxy CPU for the CPU ratio, so a row reads as "this much of the best
+// proxy's rate, at this multiple of its CPU".
+//
+// A run may name several processes with the same role (nginx's master and its
+// workers are all "proxy"): their CPU and peak RSS are summed.
+//
 //	report -out results.json run1.json run2.json ...
 package main
 
@@ -31,6 +40,7 @@ var (
 	baseline = flag.String("baseline", "direct", "target the ratio column divides by")
 	authBase = flag.String("auth-baseline", "mizuchi", "unauthenticated target the auth cost columns divide by")
 	note     = flag.String("note", "", "free text stored in the JSON (e.g. why fewer rounds ran)")
+	best     = flag.String("best-proxies", "nginx,nginx-buf1m,haproxy", "comma-separated targets the \"x best proxy\" columns compare with: per workload, the one with the highest median rate and the one with the lowest median proxy CPU")
 )
 
 // run is the subset of loadgen's report that the table needs.
@@ -66,13 +76,51 @@ type proc struct {
 	Error        string  `json:"error"`
 }
 
+// proc returns the figures of the processes with the given role, summed
+// (CPU and peak RSS), or nil when there is none or one of them has an error.
 func (r *run) proc(role string) *proc {
+	var sum *proc
 	for i := range r.Procs {
-		if r.Procs[i].Role == role && r.Procs[i].Error == "" {
-			return &r.Procs[i]
+		p := &r.Procs[i]
+		if p.Role != role {
+			continue
 		}
+		if p.Error != "" {
+			return nil
+		}
+		if sum == nil {
+			c := *p
+			sum = &c
+			continue
+		}
+		sum.CPUSec += p.CPUSec
+		sum.CPUSecPerGB += p.CPUSecPerGB
+		sum.USPerReq += p.USPerReq
+		sum.PeakRSSBytes += p.PeakRSSBytes
 	}
-	return nil
+	return sum
+}
+
+// rate is the figure the per-target ratios compare: req/s for bodies under
+// largeBody, MB/s from there up.
+func (r *run) rate() float64 {
+	if r.Size >= largeBody {
+		return r.MBPerSec
+	}
+	return r.ReqPerSec
+}
+
+// proxyCPU is the proxy's CPU figure matching rate: µs per request for small
+// bodies, s per GB for large ones; ok is false without a proxy.
+func (r *run) proxyCPU() (v float64, ok bool) {
+	p := r.proc("proxy")
+	if p == nil {
+		return 0, false
+	}
+	if r.Size >= largeBody {
+		return p.CPUSecPerGB, true
+	}
+	return p.USPerReq, true
 }
 
 // authenticated reports whether loadgen signed or sent a token for r.
@@ -133,6 +181,32 @@ type row struct {
 	AuthRatioMBPerS    *stat  `json:"auth_ratio_mb_per_s,omitempty"`
 	AuthRatioCPUPerReq *stat  `json:"auth_ratio_proxy_cpu_us_per_req,omitempty"`
 	AuthRatioCPUPerGB  *stat  `json:"auth_ratio_proxy_cpu_s_per_gb,omitempty"`
+
+	// Per round: this row ÷ the best external proxy (same workload and
+	// round), then median and min–max. The rate is req/s under 1 MiB bodies
+	// and MB/s from 1 MiB up; the CPU is proxy µs/req or s/GB likewise.
+	// BestRateTarget has the highest median rate among -best-proxies,
+	// BestCPUTarget the lowest median proxy CPU; they may differ.
+	BestRateTarget string `json:"best_proxy_rate_target,omitempty"`
+	BestCPUTarget  string `json:"best_proxy_cpu_target,omitempty"`
+	BestRatioRate  *stat  `json:"best_proxy_ratio_rate,omitempty"`
+	BestRatioCPU   *stat  `json:"best_proxy_ratio_cpu,omitempty"`
+}
+
+// rate and cpu are the row's medians of the figures that run.rate and
+// run.proxyCPU give.
+func (r *row) rate() stat {
+	if r.Size >= largeBody {
+		return r.MBPerSec
+	}
+	return r.ReqPerSec
+}
+
+func (r *row) cpu() *stat {
+	if r.Size >= largeBody {
+		return r.ProxyCPUPerGB
+	}
+	return r.ProxyUSPerReq
 }
 
 // authRate and authCPU are the auth cost figures the table shows: per request
@@ -174,8 +248,16 @@ func main() {
 		runs = append(runs, r)
 		raw = append(raw, b)
 	}
-	rows := summarize(runs, *baseline, *authBase)
+	rows := summarize(runs, *baseline, *authBase, splitList(*best))
 	writeTable(os.Stdout, rows)
+	bestLines := bestProxyLines(rows)
+	if len(bestLines) > 0 {
+		fmt.Println()
+		fmt.Printf("best proxy (of %s; per workload, by median):\n", strings.Join(splitList(*best), ", "))
+		for _, l := range bestLines {
+			fmt.Println("  " + l)
+		}
+	}
 	cost := authCost(rows)
 	if len(cost) > 0 {
 		fmt.Println()
@@ -189,9 +271,10 @@ func main() {
 			CreatedAt time.Time         `json:"created_at"`
 			Note      string            `json:"note,omitempty"`
 			AuthCost  []string          `json:"auth_cost,omitempty"`
+			BestProxy []string          `json:"best_proxy,omitempty"`
 			Summary   []row             `json:"summary"`
 			Runs      []json.RawMessage `json:"runs"`
-		}{time.Now().UTC(), *note, cost, rows, raw}
+		}{time.Now().UTC(), *note, cost, bestLines, rows, raw}
 		b, _ := json.MarshalIndent(doc, "", "  ")
 		if err := os.WriteFile(*out, append(b, '\n'), 0o644); err != nil {
 			log.Error("cannot write -out", "err", err)
@@ -200,7 +283,7 @@ func main() {
 	}
 }
 
-func summarize(runs []run, baseline, authBaseline string) []row {
+func summarize(runs []run, baseline, authBaseline string, bestProxies []string) []row {
 	type key struct{ workload, target string }
 	groups := map[key][]*run{}
 	var order []key
@@ -271,7 +354,109 @@ func summarize(runs []run, baseline, authBaseline string) []row {
 		rw.AuthRatioCPUPerReq, rw.AuthRatioCPUPerGB = optStat(acr), optStat(acg)
 		rows = append(rows, rw)
 	}
+	runsOf := make([][]*run, len(order)) // runs of each row, in row order
+	for i, k := range order {
+		runsOf[i] = groups[k]
+	}
+	setBestProxy(rows, runsOf, byRound, bestProxies)
 	return rows
+}
+
+// setBestProxy picks, per workload, the best of the candidate targets (highest
+// median rate; lowest median proxy CPU) and gives every row of that workload
+// its per-round ratios to them. runsOf[i] are the runs of rows[i].
+func setBestProxy(rows []row, runsOf [][]*run, byRound map[[3]string]*run, candidates []string) {
+	bestRate := map[string]*row{} // workload -> row
+	bestCPU := map[string]*row{}
+	for i := range rows {
+		r := &rows[i]
+		if !slices.Contains(candidates, r.Target) {
+			continue
+		}
+		if b := bestRate[r.Workload]; r.rate().Median > 0 && (b == nil || r.rate().Median > b.rate().Median) {
+			bestRate[r.Workload] = r
+		}
+		if c := r.cpu(); c != nil && c.Median > 0 {
+			if b := bestCPU[r.Workload]; b == nil || c.Median < b.cpu().Median {
+				bestCPU[r.Workload] = r
+			}
+		}
+	}
+	for i := range rows {
+		r := &rows[i]
+		br, bc := bestRate[r.Workload], bestCPU[r.Workload]
+		var rr, rc []float64
+		for _, x := range runsOf[i] {
+			round := x.Tags["round"]
+			if br != nil {
+				if b := byRound[[3]string{r.Workload, br.Target, round}]; b != nil {
+					rr = appendRatio(rr, x.rate(), b.rate())
+				}
+			}
+			if bc != nil {
+				b := byRound[[3]string{r.Workload, bc.Target, round}]
+				v, ok := x.proxyCPU()
+				if b != nil && ok {
+					if bv, bok := b.proxyCPU(); bok {
+						rc = appendRatio(rc, v, bv)
+					}
+				}
+			}
+		}
+		if br != nil {
+			r.BestRateTarget = br.Target
+		}
+		if bc != nil {
+			r.BestCPUTarget = bc.Target
+		}
+		r.BestRatioRate, r.BestRatioCPU = optStat(rr), optStat(rc)
+	}
+}
+
+// bestProxyLines names, per workload, the best proxies the "x best proxy"
+// columns divide by, with their medians.
+func bestProxyLines(rows []row) []string {
+	var out []string
+	seen := map[string]bool{}
+	for i := range rows {
+		r := &rows[i]
+		if seen[r.Workload] || (r.BestRateTarget == "" && r.BestCPUTarget == "") {
+			continue
+		}
+		seen[r.Workload] = true
+		rateUnit, cpuUnit, cpuFmt := "req/s", "µs/req", "%.1f"
+		if r.Size >= largeBody {
+			rateUnit, cpuUnit, cpuFmt = "MB/s", "s/GB", "%.3f"
+		}
+		l := r.Workload + ":"
+		for j := range rows {
+			b := &rows[j]
+			if b.Workload != r.Workload {
+				continue
+			}
+			if b.Target == r.BestRateTarget {
+				l += fmt.Sprintf(" rate %s %.1f %s;", b.Target, b.rate().Median, rateUnit)
+			}
+		}
+		for j := range rows {
+			b := &rows[j]
+			if b.Workload == r.Workload && b.Target == r.BestCPUTarget {
+				l += fmt.Sprintf(" cpu %s "+cpuFmt+" %s;", b.Target, b.cpu().Median, cpuUnit)
+			}
+		}
+		out = append(out, strings.TrimSuffix(l, ";"))
+	}
+	return out
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // appendRatio appends v/base when base is positive.
@@ -311,15 +496,16 @@ func optStat(v []float64) *stat {
 
 func writeTable(w io.Writer, rows []row) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "workload\ttarget\tn\treq/s (min–max)\tMB/s (min–max)\tp50\tp99\tproxy s/GB\tproxy µs/req\tproxy RSS\tsink µs/req\tgen µs/req\thost busy\tcpu psi\tx req/s (min–max)\tx MB/s (min–max)\tauth x rate\tauth x cpu\terrors\t")
+	fmt.Fprintln(tw, "workload\ttarget\tn\treq/s (min–max)\tMB/s (min–max)\tp50\tp99\tproxy s/GB\tproxy µs/req\tproxy RSS\tsink µs/req\tgen µs/req\thost busy\tcpu psi\tx req/s (min–max)\tx MB/s (min–max)\tx best proxy rate\tx best proxy cpu\tauth x rate\tauth x cpu\terrors\t")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.0f%%\t%.0f%%\t%s\t%s\t%s\t%s\t%d\t\n",
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.0f%%\t%.0f%%\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n",
 			r.Workload, r.Target, r.Rounds,
 			spread(r.ReqPerSec, "%.0f"), spread(r.MBPerSec, "%.1f"),
 			dur(r.P50US.Median), dur(r.P99US.Median),
 			opt(r.ProxyCPUPerGB, "%.3f"), opt(r.ProxyUSPerReq, "%.1f"), rss(r.ProxyPeakRSS),
 			opt(r.SinkUSPerReq, "%.1f"), r.GenUSPerReq.Median, 100*r.HostBusy.Median, 100*r.CPUPressure.Median,
-			optSpread(r.RatioReqPerS), optSpread(r.RatioMBPerS), optSpread(r.authRate()), optSpread(r.authCPU()), r.Errors)
+			optSpread(r.RatioReqPerS), optSpread(r.RatioMBPerS), optSpread(r.BestRatioRate), optSpread(r.BestRatioCPU),
+			optSpread(r.authRate()), optSpread(r.authCPU()), r.Errors)
 	}
 	tw.Flush()
 }

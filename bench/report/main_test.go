@@ -25,7 +25,7 @@ func TestSummarizeRatio(t *testing.T) {
 	rows := summarize([]run{
 		mk("direct", "1", 100), mk("mizuchi", "1", 50),
 		mk("direct", "2", 200), mk("mizuchi", "2", 180),
-	}, "direct", "mizuchi")
+	}, "direct", "mizuchi", nil)
 	if len(rows) != 2 {
 		t.Fatalf("unexpected rows; got %d; want 2", len(rows))
 	}
@@ -65,7 +65,7 @@ func TestSummarizeAuthRatio(t *testing.T) {
 			mk("large", 64<<20, "mizuchi-sigv4", "sigv4", round, 9, 1100),
 		)
 	}
-	rows := summarize(runs, "direct", "mizuchi")
+	rows := summarize(runs, "direct", "mizuchi", nil)
 	byTarget := map[string]*row{}
 	for i := range rows {
 		byTarget[rows[i].Workload+"/"+rows[i].Target] = &rows[i]
@@ -130,7 +130,7 @@ func TestSummarizeAuthRatio_NoBaseline(t *testing.T) {
 	rows := summarize([]run{
 		{Tags: map[string]string{"workload": "w", "target": "direct", "round": "1"}, ReqPerSec: 10},
 		{Tags: map[string]string{"workload": "w", "target": "mizuchi-jwt", "round": "1"}, Auth: "jwt", ReqPerSec: 5},
-	}, "direct", "mizuchi")
+	}, "direct", "mizuchi", nil)
 	if r := rows[1]; r.Auth != "jwt" || r.AuthBaseline != "" || r.AuthRatioReqPerS != nil {
 		t.Fatalf("unexpected row without an unauthenticated baseline: %+v", r)
 	}
@@ -142,4 +142,99 @@ func TestSummarizeAuthRatio_NoBaseline(t *testing.T) {
 func near(a, b stat) bool {
 	eq := func(x, y float64) bool { return x-y < 1e-9 && y-x < 1e-9 }
 	return a.N == b.N && eq(a.Median, b.Median) && eq(a.Min, b.Min) && eq(a.Max, b.Max)
+}
+
+func TestRunProcSumsRole(t *testing.T) {
+	// nginx: the master and two workers are all "proxy".
+	r := run{Procs: []proc{
+		{Role: "proxy", CPUSec: 0.01, USPerReq: 1, CPUSecPerGB: 0.1, PeakRSSBytes: 10},
+		{Role: "proxy", CPUSec: 1, USPerReq: 20, CPUSecPerGB: 2, PeakRSSBytes: 20},
+		{Role: "sink", CPUSec: 5, USPerReq: 50},
+		{Role: "proxy", CPUSec: 2, USPerReq: 30, CPUSecPerGB: 3, PeakRSSBytes: 30},
+	}}
+	p := r.proc("proxy")
+	if p == nil || p.USPerReq != 51 || p.CPUSecPerGB != 5.1 || p.PeakRSSBytes != 60 {
+		t.Fatalf("unexpected summed proxy %+v; want 51 µs/req, 5.1 s/GB, 60 bytes", p)
+	}
+	if p := r.proc("sink"); p == nil || p.USPerReq != 50 {
+		t.Fatalf("unexpected sink %+v", p)
+	}
+	r.Procs[3].Error = "pid 3 ended during the run"
+	if p := r.proc("proxy"); p != nil {
+		t.Fatalf("a role with a failed process must have no figures; got %+v", p)
+	}
+}
+
+func TestSummarizeBestProxy(t *testing.T) {
+	// Per round: rate (req/s or MB/s by size) and the proxy's CPU per request.
+	mk := func(workload string, size int64, target, round string, rate, usPerReq float64) run {
+		r := run{
+			Tags:      map[string]string{"workload": workload, "target": target, "round": round},
+			Size:      size,
+			ReqPerSec: rate,
+			MBPerSec:  rate,
+		}
+		if target != "direct" {
+			r.Procs = []proc{{Role: "proxy", USPerReq: usPerReq, CPUSecPerGB: usPerReq / 10}}
+		}
+		return r
+	}
+	var runs []run
+	for _, round := range []string{"1", "2", "3"} {
+		k := float64(round[0] - '0')
+		runs = append(runs,
+			mk("small", 1<<10, "direct", round, 2000*k, 0),
+			mk("small", 1<<10, "mizuchi", round, 900*k, 30+k),
+			mk("small", 1<<10, "nginx", round, 1000*k, 40),  // fastest proxy
+			mk("small", 1<<10, "haproxy", round, 800*k, 20), // cheapest proxy
+			mk("small", 1<<10, "relay", round, 5000*k, 5),   // not a candidate
+			mk("large", 64<<20, "haproxy", round, 500, 30),
+			mk("large", 64<<20, "mizuchi", round, 250*k, 15),
+		)
+	}
+	rows := summarize(runs, "direct", "mizuchi", []string{"nginx", "nginx-buf1m", "haproxy"})
+	byTarget := map[string]*row{}
+	for i := range rows {
+		byTarget[rows[i].Workload+"/"+rows[i].Target] = &rows[i]
+	}
+	f := func(key, rateTarget, cpuTarget string, rate, cpu *stat) {
+		t.Helper()
+		r := byTarget[key]
+		if r == nil {
+			t.Fatalf("no row %s", key)
+		}
+		if r.BestRateTarget != rateTarget || r.BestCPUTarget != cpuTarget {
+			t.Fatalf("unexpected best proxies of %s; got rate %q cpu %q; want %q %q", key, r.BestRateTarget, r.BestCPUTarget, rateTarget, cpuTarget)
+		}
+		for _, c := range []struct {
+			name      string
+			got, want *stat
+		}{{"rate", r.BestRatioRate, rate}, {"cpu", r.BestRatioCPU, cpu}} {
+			if (c.got == nil) != (c.want == nil) || (c.got != nil && !near(*c.got, *c.want)) {
+				t.Fatalf("unexpected best proxy %s ratio of %s; got %+v; want %+v", c.name, key, c.got, c.want)
+			}
+		}
+	}
+	f("small/mizuchi", "nginx", "haproxy", &stat{Median: 0.9, Min: 0.9, Max: 0.9, N: 3}, &stat{Median: 1.6, Min: 1.55, Max: 1.65, N: 3})
+	f("small/nginx", "nginx", "haproxy", &stat{Median: 1, Min: 1, Max: 1, N: 3}, &stat{Median: 2, Min: 2, Max: 2, N: 3})
+	f("small/relay", "nginx", "haproxy", &stat{Median: 5, Min: 5, Max: 5, N: 3}, &stat{Median: 0.25, Min: 0.25, Max: 0.25, N: 3})
+	f("small/direct", "nginx", "haproxy", &stat{Median: 2, Min: 2, Max: 2, N: 3}, nil)
+	f("large/mizuchi", "haproxy", "haproxy", &stat{Median: 1, Min: 0.5, Max: 1.5, N: 3}, &stat{Median: 0.5, Min: 0.5, Max: 0.5, N: 3})
+
+	lines := bestProxyLines(rows)
+	if len(lines) != 2 || lines[0] != "small: rate nginx 2000.0 req/s; cpu haproxy 20.0 µs/req" {
+		t.Fatalf("unexpected best proxy lines %q", lines)
+	}
+	var b strings.Builder
+	writeTable(&b, rows)
+	if !strings.Contains(b.String(), "x best proxy rate") || !strings.Contains(b.String(), "1.60 (1.55–1.65)") {
+		t.Fatalf("table lacks the best proxy columns:\n%s", b.String())
+	}
+
+	// Without candidates there are no best proxy figures.
+	for _, r := range summarize(runs, "direct", "mizuchi", nil) {
+		if r.BestRateTarget != "" || r.BestRatioRate != nil || r.BestRatioCPU != nil {
+			t.Fatalf("unexpected best proxy figures without candidates: %+v", r)
+		}
+	}
 }
