@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -310,4 +311,30 @@ func testMultipartBad(t *testing.T, g *gateway, c *s3.Client) {
 	f(http.MethodDelete, "/parts/x.bin", nil, 403, "AccessDenied")
 	f(http.MethodPost, "/parts/x.bin?uploads", []byte("unexpected"), 400, "InvalidRequest")
 	f(http.MethodPut, "/parts/x.bin?partNumber=1&uploadId=u&tagging", []byte("d"), 501, "NotImplemented")
+}
+
+// If-None-Match: * reaches the backend inside the upstream signature: a
+// second upload of the same key is refused and the first object stays.
+func TestE2EIfNoneMatch(t *testing.T) {
+	b := startBackend(t, mpBucket)
+	g := startGateway(t, b, route{name: "inm", pathPrefix: "/inm", bucket: mpBucket})
+	seed := nextSeed()
+	noOverwrite := putOpts{header: http.Header{"If-None-Match": {"*"}}}
+	g.mustPut(t, "/inm/once.bin", seed, 2*kib, noOverwrite)
+	r := g.put(t, "/inm/once.bin", nextSeed(), 2*kib, noOverwrite)
+	if code := checkS3Error(t, "second upload with If-None-Match: *", r, false); r.status != 412 || code != "PreconditionFailed" {
+		t.Fatalf("second upload with If-None-Match: *: %s; want 412 PreconditionFailed", r)
+	}
+	b.checkObject(t, mpBucket, "once.bin", seed, 2*kib)
+	// A header value cannot smuggle a second header into the upstream head.
+	c := g.dialRaw(t)
+	if err := c.writePutHead("/inm/smuggle.bin", 3, "x-amz-meta-a: b\rx-amz-acl: public-read\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(c, "abc")
+	r, err := c.readResponse(http.MethodPut)
+	if err != nil || r.status != 400 {
+		t.Fatalf("a header value with a bare CR: %v %v; want 400", r, err)
+	}
+	b.checkAbsent(t, mpBucket, "smuggle.bin")
 }
