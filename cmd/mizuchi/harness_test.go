@@ -406,13 +406,16 @@ type route struct {
 
 // gatewayConfig renders a YAML config for routes onto backend b.
 func gatewayConfig(b *backend, listen, admin string, routes ...route) string {
-	return gatewayConfigTLS(b, listen, admin, nil, routes...)
+	return gatewayConfigTLS(b, listen, admin, nil, nil, routes...)
 }
 
 // gatewayConfigTLS is gatewayConfig with server.tls when tc is not nil.
-func gatewayConfigTLS(b *backend, listen, admin string, tc *testCerts, routes ...route) string {
+func gatewayConfigTLS(b *backend, listen, admin string, tc *testCerts, vhostDomains []string, routes ...route) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "server:\n  address: %q\n", listen)
+	if len(vhostDomains) > 0 {
+		fmt.Fprintf(&sb, "  virtual_host_domains: [%s]\n", strings.Join(vhostDomains, ", "))
+	}
 	if tc != nil {
 		fmt.Fprintf(&sb, "  tls:\n    cert_file: %q\n    key_file: %q\n", tc.certFile, tc.keyFile)
 	}
@@ -445,6 +448,8 @@ type gateway struct {
 type gwOptions struct {
 	tls  bool     // serve HTTPS with a throwaway CA (see gateway.caPEM, caFile)
 	args []string // extra command-line flags, e.g. "-header-timeout", "2s"
+	// vhostDomains sets server.virtual_host_domains (bucket.<domain> addressing)
+	vhostDomains []string
 }
 
 // startGateway writes a config for routes and starts mizuchi on free ports.
@@ -470,7 +475,7 @@ func startGatewayWith(t testing.TB, b *backend, o gwOptions, routes ...route) *g
 			g.scheme, g.caPEM, g.caFile = "https", tc.caPEM, tc.caFile
 		}
 		g.cfg = filepath.Join(dir, "mizuchi.yaml")
-		if werr := os.WriteFile(g.cfg, []byte(gatewayConfigTLS(b, g.addr, g.admin, tc, routes...)), 0o600); werr != nil {
+		if werr := os.WriteFile(g.cfg, []byte(gatewayConfigTLS(b, g.addr, g.admin, tc, o.vhostDomains, routes...)), 0o600); werr != nil {
 			t.Fatalf("cannot write config: %v", werr)
 		}
 		args := append([]string{"-config", g.cfg, "-listen", g.addr, "-admin-listen", g.admin}, o.args...)

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
@@ -337,4 +339,63 @@ func TestE2EIfNoneMatch(t *testing.T) {
 		t.Fatalf("a header value with a bare CR: %v %v; want 400", r, err)
 	}
 	b.checkAbsent(t, mpBucket, "smuggle.bin")
+}
+
+// TestE2EVirtualHost uploads with virtual-hosted-style addressing
+// (vh.s3.test), PutObject and multipart, as the SDKs do by default.
+func TestE2EVirtualHost(t *testing.T) {
+	b := startBackend(t, mpBucket)
+	g := startGatewayWith(t, b, gwOptions{vhostDomains: []string{"s3.test"}},
+		route{name: "vh", pathPrefix: "/vh", bucket: mpBucket, keyPrefix: "vh/"})
+	dialer := &net.Dialer{Timeout: 5 * time.Second}
+	c := s3.New(s3.Options{
+		Region:       backendRegion,
+		BaseEndpoint: aws.String("http://s3.test:" + portOf(g.addr)),
+		UsePathStyle: false,
+		Credentials:  credentials.NewStaticCredentialsProvider("AKANY", "any-secret", ""),
+		HTTPClient: &http.Client{Transport: &http.Transport{Proxy: nil,
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return dialer.DialContext(ctx, network, g.addr) // every host name is the gateway
+			}}},
+		RetryMaxAttempts:           1,
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	seed := nextSeed()
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("vh"), Key: aws.String("a/b.bin"),
+		Body: bytes.NewReader(genBytes(seed, 300*kib)), ContentLength: aws.Int64(300 * kib)}); err != nil {
+		t.Fatalf("virtual-hosted PutObject: %v", err)
+	}
+	b.checkObject(t, mpBucket, "vh/a/b.bin", seed, 300*kib)
+
+	create, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("vh"), Key: aws.String("mp.bin")})
+	if err != nil || aws.ToString(create.Bucket) != "vh" || aws.ToString(create.Key) != "mp.bin" {
+		t.Fatalf("virtual-hosted CreateMultipartUpload: %v %+v", err, create)
+	}
+	whole := sha256.New()
+	var parts []types.CompletedPart
+	for i, n := range []int64{5 * mib, 1 * mib} {
+		body := genBytes(nextSeed(), n)
+		whole.Write(body)
+		up, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String("vh"), Key: aws.String("mp.bin"), UploadId: create.UploadId,
+			PartNumber: aws.Int32(int32(i + 1)), Body: bytes.NewReader(body), ContentLength: aws.Int64(n)})
+		if err != nil {
+			t.Fatalf("virtual-hosted UploadPart: %v", err)
+		}
+		parts = append(parts, types.CompletedPart{ETag: up.ETag, PartNumber: aws.Int32(int32(i + 1))})
+	}
+	if _, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String("vh"), Key: aws.String("mp.bin"),
+		UploadId: create.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}}); err != nil {
+		t.Fatalf("virtual-hosted CompleteMultipartUpload: %v", err)
+	}
+	if got, n := b.objectSHA(t, mpBucket, "vh/mp.bin"); got != hex.EncodeToString(whole.Sum(nil)) || n != 6*mib {
+		t.Fatalf("virtual-hosted multipart object: sha %s size %d", got, n)
+	}
+	// An unknown bucket under the domain is not routed.
+	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("other"), Key: aws.String("x"), Body: bytes.NewReader([]byte("x"))})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "NoSuchBucket" {
+		t.Fatalf("PutObject to an unknown virtual host: %v; want NoSuchBucket", err)
+	}
 }
