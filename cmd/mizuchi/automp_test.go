@@ -310,6 +310,8 @@ func TestLongAutoMultipart6GiB(t *testing.T) {
 	}
 	b := startBackend(t, ampBucket)
 	g := startGateway(t, b, route{name: "amp", pathPrefix: "/amp", bucket: ampBucket})
+	// The reply comes after the backend assembled 6 GiB of parts.
+	g.client.Transport.(*http.Transport).ResponseHeaderTimeout = 15 * time.Minute
 	seed := nextSeed()
 	const n = 6 * gib
 	r := g.mustPut(t, "/amp/six.bin", seed, n, putOpts{expect: true})
