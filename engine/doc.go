@@ -13,6 +13,17 @@
 // resumes the connection (Wake when pipelined bytes are waiting). A
 // connection has at most one request in flight.
 //
+// # Operations and bodies
+//
+// The upload surface is served (op.go): PutObject, the multipart family
+// (XML replies rewritten to the client's bucket and key, multipart.go) and
+// HeadObject on routes with AllowHead; CORS preflights are answered on the
+// loop (cors.go). Bodies are Content-Length (spliced or relayed as is),
+// aws-chunked (decoded and verified, decode.go; re-framed with the checksum
+// trailer for the backend, rechunk.go), chunked around aws-chunked, or, for
+// a PutObject above the route's threshold or of unknown length, an
+// auto-multipart upload from a bounded in-memory spool (automp.go).
+//
 // # Authentication
 //
 // A route with an Auth is authenticated on the loop, from the head alone,
