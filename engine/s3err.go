@@ -29,7 +29,8 @@ var (
 	errRequestTimeout     = &s3Error{"RequestTimeout", 400, "Your socket connection to the server was not read from or written to within the timeout period."}
 	errIncompleteBody     = &s3Error{"IncompleteBody", 400, "You did not provide the number of bytes specified by the Content-Length HTTP header."}
 	errStreamingSigned    = &s3Error{"NotImplemented", 501, "SigV4a (ECDSA) signed aws-chunked bodies are not supported; use AWS4-HMAC-SHA256."}
-	errChunkedTE          = &s3Error{"NotImplemented", 501, "Transfer-Encoding: chunked bodies are not supported yet; send Content-Length."}
+	errUnsupportedTE      = &s3Error{"NotImplemented", 501, "Only Transfer-Encoding: chunked is supported."}
+	errChunkedTE          = &s3Error{"NotImplemented", 501, "A chunked body of unknown length is accepted only for PutObject; send Content-Length (or x-amz-decoded-content-length with aws-chunked)."}
 	errCopyNotAllowed     = &s3Error{"AccessDenied", 403, "Copying objects is not allowed through this endpoint."}
 	errTooManyHeaders     = &s3Error{"InvalidArgument", 400, "Too many metadata and content headers for one object."}
 	errUnexpectedBody     = &s3Error{"InvalidRequest", 400, "This operation does not take a request body."}

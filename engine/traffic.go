@@ -245,7 +245,7 @@ func (s *Server) refuseHead(c gnet.Conn, sc *loopScratch, err error) gnet.Action
 	case errors.Is(err, httpparse.ErrUnsupportedVersion):
 		e = errVersionUnsupported
 	case errors.Is(err, httpparse.ErrUnsupportedTransferEncoding):
-		e = errChunkedTE
+		e = errUnsupportedTE
 	}
 	sc.id = appendRequestID(sc.id[:0])
 	msg := e.Message

@@ -460,42 +460,19 @@ func testMemory(t *testing.T, g *gateway, b *backend) {
 		size = 256 * mib
 	}
 	const limit = 200 * mib
-	before, err := vmRSS(g.pid())
-	if err != nil {
-		t.Fatalf("cannot read gateway RSS: %v", err)
-	}
-	var peak atomic.Int64
-	peak.Store(before)
-	stop := make(chan struct{})
-	sampled := make(chan struct{})
-	go func() {
-		defer close(sampled)
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				if rss, err := vmRSS(g.pid()); err == nil && rss > peak.Load() {
-					peak.Store(rss)
-				}
-			}
-		}
-	}()
+	before, peakRSS := sampleRSS(t, g.pid())
 	seed := nextSeed()
 	start := time.Now()
 	r := g.put(t, "/uploads/memory/big.bin", seed, size, putOpts{expect: true, sha: shaUnsigned})
 	elapsed := time.Since(start)
-	close(stop)
-	<-sampled
+	peak := peakRSS()
 	t.Logf("gateway VmRSS: before %.1f MiB, peak %.1f MiB during a %d MiB upload (%s, %.0f MiB/s)",
-		float64(before)/mib, float64(peak.Load())/mib, size/mib, elapsed.Round(time.Millisecond), float64(size)/mib/elapsed.Seconds())
+		float64(before)/mib, float64(peak)/mib, size/mib, elapsed.Round(time.Millisecond), float64(size)/mib/elapsed.Seconds())
 	if r.status != http.StatusOK {
 		t.Fatalf("unexpected PUT result: %s", r)
 	}
-	if peak.Load() >= limit {
-		t.Fatalf("gateway peak RSS too high; got %.1f MiB; want < %d MiB", float64(peak.Load())/mib, limit/mib)
+	if peak >= limit {
+		t.Fatalf("gateway peak RSS too high; got %.1f MiB; want < %d MiB", float64(peak)/mib, limit/mib)
 	}
 	b.checkObject(t, mainBucket, "memory/big.bin", seed, size)
 	b.remove(t, mainBucket, "memory/big.bin")

@@ -29,6 +29,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -942,4 +943,38 @@ func checkS3Error(t testing.TB, what string, r putResult, head bool) string {
 		t.Fatalf("%s: body is not an S3 XML error: %s", what, r)
 	}
 	return s[j+len("<Code>") : k]
+}
+
+// sampleRSS returns the process's RSS now and a function that stops
+// sampling it (every 20 ms) and returns the peak seen.
+func sampleRSS(t testing.TB, pid int) (before int64, peak func() int64) {
+	t.Helper()
+	before, err := vmRSS(pid)
+	if err != nil {
+		t.Fatalf("cannot read gateway RSS: %v", err)
+	}
+	var max atomic.Int64
+	max.Store(before)
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				if rss, err := vmRSS(pid); err == nil && rss > max.Load() {
+					max.Store(rss)
+				}
+			}
+		}
+	}()
+	return before, func() int64 {
+		close(stop)
+		<-sampled
+		return max.Load()
+	}
 }
