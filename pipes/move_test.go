@@ -99,7 +99,7 @@ func testMoveFailure(t *testing.T, mv mover) {
 		n    int64
 		// feed writes into the source peer; it runs in its own goroutine.
 		feed func(srcPeer *net.TCPConn)
-		// prepare runs before the move; break_ runs while it runs, 100ms after
+		// prepare runs before the move; break_ runs while it runs, 500ms after
 		// feed returned (or after 300ms if feed blocks).
 		prepare func(dst, dstPeer, src *net.TCPConn)
 		break_  func(dst, dstPeer, src *net.TCPConn)
@@ -128,7 +128,9 @@ func testMoveFailure(t *testing.T, mv mover) {
 				case <-fed:
 				case <-time.After(300 * time.Millisecond): // a feeder that blocks
 				}
-				time.Sleep(100 * time.Millisecond)
+				// Room for the mover to drain what was fed, even on a busy
+				// machine (100ms was not enough under a loaded make test).
+				time.Sleep(500 * time.Millisecond)
 				s.break_(dst, dstPeer, src)
 			}()
 		}
