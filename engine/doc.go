@@ -1,17 +1,41 @@
 // Package engine is Mizuchi's S3 endpoint: gnet event loops own the client
 // sockets, parse request heads in place, route and classify each request,
-// refuse what is not an upload with an S3 XML error, and hand accepted
-// uploads to worker goroutines that talk to the backend.
+// refuse what is not an upload with an S3 XML error, relay small uploads on
+// the loop itself and hand large ones to worker goroutines.
 //
 // # Event-loop discipline
 //
 // OnTraffic never blocks. It parses the head in gnet's buffer (httpparse, no
 // allocation), matches the route, classifies the operation and validates
-// lengths. Anything that can wait (credential refresh, dialing, writing to
-// the backend, reading its reply) runs in a worker goroutine; the response
-// comes back through gnet's AsyncWrite, whose callback runs on the loop and
-// resumes the connection (Wake when pipelined bytes are waiting). A
-// connection has at most one request in flight.
+// lengths. Work that only costs CPU (authentication, signing the upstream
+// head, parsing the backend's reply) may run on the loop; anything that can
+// wait (credential refresh, DNS, dialing, a blocking read or write) runs in
+// a worker goroutine, whose response comes back through gnet's AsyncWrite;
+// its callback runs on the loop and resumes the connection (Wake when
+// pipelined bytes are waiting). A connection has at most one request in
+// flight.
+//
+// # The in-loop relay (uplink.go)
+//
+// A request whose head and body are all in gnet's buffer (a body under the
+// splice threshold) is relayed without leaving its loop when the loop has
+// an idle link to the route's backend: a plain-TCP backend connection
+// dialed off the loop and enrolled on that loop with EventLoop.Enroll. The
+// loop signs the upstream head with cached backend credentials
+// (upstream.Builder.AppendHeadCached), writes head and body with one writev,
+// and the link's OnTraffic parses the reply (upstream.ParseResponse, which
+// never blocks), maps it and writes the client's response on the same
+// loop: no goroutine, no thread hand-off, four syscalls per request as in
+// nginx. A loop with no idle link starts a dial (at most 4 at once, 256
+// links per loop and endpoint) and hands the request to a worker
+// meanwhile; so do TLS backends, credentials due for a refresh, and
+// aws-chunked bodies over 64 KiB (their decoding hashes every chunk). A
+// reused link the backend closed before answering is retried once by a
+// worker; a truncated or malformed reply is a 500 InternalError. Links idle
+// longer than the endpoint's idle timeout, and links whose reply is
+// overdue (UpstreamTimeout), are closed by a per-loop sweep that runs on
+// the loop (EventLoop.Execute). Counted as
+// mizuchi_buffered_relays_total{path="loop"|"worker"}.
 //
 // # Operations and bodies
 //
@@ -43,7 +67,8 @@
 //   - In-loop (copy): a body under the splice threshold (default 256 KiB)
 //     waits in gnet's buffer; the loop answers 100 Continue once the request
 //     is accepted. When head and body are complete they are copied into a
-//     pooled exchange and relayed by a worker. gnet cannot pause reading a
+//     pooled exchange and relayed on the loop (above), or by a worker
+//     when the loop cannot. gnet cannot pause reading a
 //     socket, so what it may buffer per connection is bounded (head limit +
 //     threshold + 64 KiB); a connection that pipelines more is closed.
 //   - Detached (splice): a larger body leaves the event loop. On the loop:

@@ -35,6 +35,9 @@ type Config struct {
 	Pipes           *pipes.Pool   // required when ZeroCopy is set
 	AccessLog       bool          // log one line per request
 	Logger          *slog.Logger  // nil = slog.Default()
+	// NoLoopRelay turns the in-loop relay of buffered requests off: every
+	// request is relayed by a worker goroutine (uplink.go). For comparison.
+	NoLoopRelay bool
 	// TLS, when set, serves HTTPS on Addr (HTTP/1.1, TLS 1.2 or newer;
 	// NextProtos and MinVersion are enforced on a copy). See tls.go.
 	TLS *tls.Config
@@ -85,6 +88,7 @@ type Server struct {
 	builders  sync.Pool // *upstream.Builder
 	exchanges sync.Pool // *exchange
 	copyBufs  sync.Pool // *[]byte, copy-path pump buffers
+	links     sync.Map  // gnet.EventLoop -> *loopLinks
 
 	autoMP   chan struct{} // slots of concurrent auto-multipart uploads
 	reg      registry
@@ -244,6 +248,10 @@ type reenrolled struct{ st *connState }
 
 // OnOpen implements gnet.EventHandler.
 func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
+	if d, ok := c.Context().(linkDial); ok {
+		s.linkOpened(c, d)
+		return nil, gnet.None
+	}
 	if r, ok := c.Context().(reenrolled); ok {
 		st := r.st
 		st.gc = c
@@ -264,7 +272,7 @@ func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		return appendErrorResponse(nil, errSlowDown.Code, errSlowDown.Status, errSlowDown.Message, appendRequestID(id[:0]), nil, true), gnet.Close
 	}
 	activeConns.Add(1)
-	st := &connState{gc: c}
+	st := &connState{gc: c, ll: s.loopLinksFor(c.EventLoop())}
 	c.SetContext(st)
 	st.setDeadline(s.cfg.IdleTimeout)
 	s.reg.add(st)
@@ -274,6 +282,10 @@ func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 // OnClose implements gnet.EventHandler. It also fires when a connection is
 // detached for a body (err is nil then and the connection lives on).
 func (s *Server) OnClose(c gnet.Conn, _ error) gnet.Action {
+	if l, ok := c.Context().(*link); ok {
+		s.linkClosed(l)
+		return gnet.None
+	}
 	st, ok := c.Context().(*connState)
 	if !ok {
 		return gnet.None

@@ -47,6 +47,12 @@ type exchange struct {
 	written gnet.AsyncCallback // ex.onWritten, bound once
 	iov     net.Buffers
 
+	// in-loop relay (uplink.go)
+	onLoop  bool  // prepare uses cached credentials only: it runs on the loop
+	link    *link // the upstream link carrying this exchange, while in flight
+	retried bool  // the in-loop attempt failed on a reused link; retried by a worker
+	upStart time.Time
+
 	// authentication
 	ident      identity
 	streaming  bool // aws-chunked body with chunk signatures: decoded here
@@ -86,6 +92,7 @@ func (s *Server) newExchange(st *connState, rt *Route, o op, closeConn bool) *ex
 	ex := s.exchanges.Get().(*exchange)
 	ex.st, ex.route, ex.op, ex.close = st, rt, o, closeConn
 	ex.expect100, ex.loop = false, nil
+	ex.onLoop, ex.link, ex.retried = false, nil, false
 	ex.start = time.Now()
 	ex.id = appendRequestID(ex.id[:0])
 	return ex
@@ -162,8 +169,32 @@ func (ex *exchange) prepare(ctx context.Context) error {
 	}
 	b := ex.s.builders.Get().(*upstream.Builder)
 	defer ex.s.builders.Put(b)
-	ex.head, err = b.AppendHead(ctx, ex.head[:0], ex.route.Endpoint, &ur, time.Now())
+	if ex.onLoop {
+		ex.head, err = b.AppendHeadCached(ex.head[:0], ex.route.Endpoint, &ur, time.Now())
+	} else {
+		ex.head, err = b.AppendHead(ctx, ex.head[:0], ex.route.Endpoint, &ur, time.Now())
+	}
 	return err
+}
+
+// bufferedBody returns the bytes to send upstream after the head for a
+// body that is all in ex.buf: the body itself, or, for aws-chunked, the
+// decoded payload (re-framed with its checksum trailer when needed).
+func (ex *exchange) bufferedBody() ([]byte, error) {
+	body := ex.buf[ex.headLen:]
+	if !ex.streaming {
+		return body, nil
+	}
+	body, err := ex.decodeAll(body)
+	if err != nil {
+		return nil, err
+	}
+	if ex.rechunk {
+		name, value := ex.dec.Checksum()
+		ex.rcBuf = ex.rc.finish(ex.rc.frame(ex.rcBuf[:0], body), name, value)
+		body = ex.rcBuf
+	}
+	return body, nil
 }
 
 // relayBuffered relays a request whose body is entirely in ex.buf, then
@@ -207,17 +238,9 @@ func (ex *exchange) exchangeBuffered(ctx context.Context) int {
 		return ex.failPrepare(err)
 	}
 	ep := ex.route.Endpoint
-	body := ex.buf[ex.headLen:]
-	if ex.streaming {
-		var err error
-		if body, err = ex.decodeAll(body); err != nil {
-			return ex.failDecode(err)
-		}
-		if ex.rechunk {
-			name, value := ex.dec.Checksum()
-			ex.rcBuf = ex.rc.finish(ex.rc.frame(ex.rcBuf[:0], body), name, value)
-			body = ex.rcBuf
-		}
+	body, err := ex.bufferedBody()
+	if err != nil {
+		return ex.failDecode(err)
 	}
 	for attempt := 0; ; attempt++ {
 		up, err := ep.Pool.Get(ctx)

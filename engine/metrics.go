@@ -36,6 +36,14 @@ var (
 	chunkedUnsigned = metrics.NewCounter(`mizuchi_aws_chunked_unsigned_total`)
 	clientAborts    = metrics.NewCounter(`mizuchi_client_aborts_total`)
 
+	// How requests with a buffered body were relayed: on the event loop
+	// over a link (uplink.go), or by a worker goroutine.
+	relayLoop        = metrics.NewCounter(`mizuchi_buffered_relays_total{path="loop"}`)
+	relayWorker      = metrics.NewCounter(`mizuchi_buffered_relays_total{path="worker"}`)
+	relayRetried     = metrics.NewCounter(`mizuchi_loop_relay_retries_total`)
+	linkDials        = metrics.NewCounter(`mizuchi_upstream_link_dials_total`)
+	linkDialFailures = metrics.NewCounter(`mizuchi_upstream_link_dial_failures_total`)
+
 	upstreamLatency = metrics.NewPrometheusHistogram(`mizuchi_upstream_request_duration_seconds`)
 	requestLatency  = metrics.NewPrometheusHistogram(`mizuchi_request_duration_seconds`)
 

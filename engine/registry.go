@@ -13,6 +13,7 @@ import (
 // one worker that owns a detached connection).
 type connState struct {
 	gc gnet.Conn
+	ll *loopLinks // the links of the connection's event loop
 
 	busy        bool // a request is being relayed; do not parse the next one
 	continued   bool // 100 Continue was sent for the current request
@@ -87,5 +88,6 @@ func (s *Server) sweep() {
 			}
 			sh.mu.Unlock()
 		}
+		s.sweepLinks()
 	}
 }

@@ -39,8 +39,13 @@ var continue100 = []byte("HTTP/1.1 100 Continue\r\n\r\n")
 // The views in sc.req point into gnet's buffer and are dead once this
 // function returns: everything a worker needs is copied first.
 func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
-	st, ok := c.Context().(*connState)
-	if !ok {
+	var st *connState
+	switch x := c.Context().(type) {
+	case *connState:
+		st = x
+	case *link:
+		return s.linkTraffic(c, x)
+	default:
 		return gnet.Close
 	}
 	if st.busy || st.authWait.Load() {
@@ -148,6 +153,10 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 		st.deadline.Store(0)
 		s.workers.Add(1)
 		inflight.Add(1)
+		if s.relayInLoop(st, ex) {
+			return gnet.None
+		}
+		relayWorker.Inc()
 		go ex.relayBuffered()
 		return gnet.None
 	}

@@ -20,6 +20,10 @@
 //     with a non-blocking MSG_PEEK before reuse, so a backend that closed it
 //     while idle is noticed before a body is committed to it.
 //
-// Everything here may block (dial, DNS, TLS handshake, reads): call it from a
-// worker goroutine, never from an event loop.
+// Most of this may block (dial, DNS, TLS handshake, reads, a credentials
+// refresh): call it from a worker goroutine, never from an event loop. The
+// exceptions are for the engine's in-loop relay and never wait:
+// Builder.AppendHeadCached signs with the credentials the last AppendHead
+// retrieved (ErrNoCachedCredentials when there are none or they are about
+// to expire), and ParseResponse parses a reply from bytes already read.
 package upstream

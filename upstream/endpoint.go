@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -37,6 +38,9 @@ type Endpoint struct {
 	TLS       *tls.Config // non-nil for https
 
 	Pool *Pool
+
+	// creds is the last credentials Retrieve returned, for AppendHeadCached.
+	creds atomic.Pointer[aws.Credentials]
 
 	hostB      []byte // Host as bytes
 	bucketPath []byte // "/" + URI-encoded bucket + "/"
@@ -140,6 +144,34 @@ func (b *Builder) AppendHead(ctx context.Context, dst []byte, ep *Endpoint, r *R
 	if err != nil {
 		return dst, errors.Join(ErrCredentials, err)
 	}
+	if c := ep.creds.Load(); c == nil || *c != creds {
+		cc := creds
+		ep.creds.Store(&cc)
+	}
+	return b.appendHead(dst, ep, r, now, &creds)
+}
+
+// ErrNoCachedCredentials is returned by AppendHeadCached when no fresh
+// credentials are cached; AppendHead, off the loop, refreshes them.
+var ErrNoCachedCredentials = errors.New("upstream: no cached backend credentials")
+
+// credsMargin is how long before expiry cached credentials stop being used
+// by AppendHeadCached.
+const credsMargin = time.Minute
+
+// AppendHeadCached is AppendHead with the credentials the last AppendHead
+// retrieved, so it never blocks and may run on an event loop. It returns
+// ErrNoCachedCredentials when there are none or they expire within a
+// minute.
+func (b *Builder) AppendHeadCached(dst []byte, ep *Endpoint, r *Request, now time.Time) ([]byte, error) {
+	c := ep.creds.Load()
+	if c == nil || c.CanExpire && !c.Expires.After(now.Add(credsMargin)) {
+		return dst, ErrNoCachedCredentials
+	}
+	return b.appendHead(dst, ep, r, now, c)
+}
+
+func (b *Builder) appendHead(dst []byte, ep *Endpoint, r *Request, now time.Time, creds *aws.Credentials) ([]byte, error) {
 	b.path = append(b.path[:0], ep.bucketPath...)
 	b.key = append(append(b.key[:0], ep.KeyPrefix...), r.Key...)
 	b.path = sigv4.AppendURIEncode(b.path, b.key, false)

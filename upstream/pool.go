@@ -130,6 +130,12 @@ func (p *Pool) Put(c *Conn) {
 	c.Conn.Close()
 }
 
+// IdleTimeout is how long an idle connection may be kept.
+func (p *Pool) IdleTimeout() time.Duration { return p.cfg.IdleTimeout }
+
+// DialTimeout bounds a dial.
+func (p *Pool) DialTimeout() time.Duration { return p.cfg.DialTimeout }
+
 // Idle returns the number of idle connections.
 func (p *Pool) Idle() int {
 	p.mu.Lock()

@@ -7,6 +7,15 @@
 // body. A run ends when -duration passes or -requests have been started,
 // whichever is first; both bounds always apply.
 //
+// With -multipart-parts N each iteration of a worker is instead one whole S3
+// multipart upload on its connection: POST <key>?uploads, N PUT
+// <key>?partNumber=i&uploadId=ID of -size bytes each, and POST
+// <key>?uploadId=ID with the CompleteMultipartUpload XML listing the parts'
+// ETags. A failed step counts one error and ends that upload (it is not
+// aborted); the worker goes on with the next. Requests, latencies and CPU
+// per request still count HTTP requests; uploads and their create-to-complete
+// latencies are reported besides.
+//
 // Besides rates and latency percentiles it reads /proc for the CPU time of
 // itself and of every -pid process over the run, and samples their RSS every
 // 100 ms. On a shared machine CPU per request and per GB are steadier than
@@ -32,7 +41,8 @@ var (
 	size         = sizeFlag{n: 1 << 10}
 	conns        = flag.Int("conns", 16, "concurrent keep-alive connections, one worker each")
 	duration     = flag.Duration("duration", 10*time.Second, "run length; always applies, even with -requests (max 1h)")
-	requests     = flag.Int64("requests", 0, "stop after this many requests were started; 0 means no limit within -duration")
+	requests     = flag.Int64("requests", 0, "stop after this many requests were started (with -multipart-parts: uploads, each 2+N requests); 0 means no limit within -duration")
+	mpParts      = flag.Int("multipart-parts", 0, "N >= 1: each iteration is one multipart upload (create, N parts of -size bytes, complete) to a fresh key; 0 means plain PUTs")
 	expect100    = flag.Bool("expect100", false, "send Expect: 100-continue and wait for the 100 before the body")
 	authMode     = flag.String("auth", "none", "request authentication: none, sigv4 (every request signed afresh, UNSIGNED-PAYLOAD) or jwt (Authorization: Bearer, one token for the run)")
 	region       = flag.String("region", "us-east-1", "SigV4 credential-scope region, with -auth sigv4")
@@ -70,6 +80,7 @@ func main() {
 
 	cfg := &config{
 		size:      size.n,
+		parts:     *mpParts,
 		conns:     *conns,
 		duration:  *duration,
 		requests:  *requests,
@@ -160,6 +171,14 @@ func measure(ctx context.Context, cfg *config, specs []pidSpec) (*report, error)
 		rep.MBPerSec = float64(res.bodyBytes) / 1e6 / s
 	}
 	rep.Latency = summarize(res.latencies)
+	if cfg.parts > 0 {
+		mp := &multipartReport{Parts: cfg.parts, Uploads: res.uploads}
+		if s := res.elapsed.Seconds(); s > 0 {
+			mp.UploadsPerSec = float64(res.uploads) / s
+		}
+		mp.Latency = summarize(res.uploadLatencies)
+		rep.Multipart = mp
+	}
 
 	rep.Generator = procReport{PID: os.Getpid(), Role: "generator"}
 	if selfErr != nil || selfErr2 != nil {

@@ -23,7 +23,7 @@ type report struct {
 	Auth        string            `json:"auth"`
 
 	ElapsedSec float64           `json:"elapsed_s"`
-	Requests   int64             `json:"requests"` // 2xx
+	Requests   int64             `json:"requests"` // 2xx HTTP requests (also in multipart mode)
 	Errors     map[string]int64  `json:"errors"`
 	ErrorTotal int64             `json:"error_total"`
 	ErrorFirst map[string]string `json:"error_examples,omitempty"` // first message per kind
@@ -33,9 +33,22 @@ type report struct {
 	MBPerSec  float64        `json:"mb_per_s"` // 10^6 body bytes of 2xx requests per second
 	Latency   latencySummary `json:"latency"`
 
+	Multipart *multipartReport `json:"multipart,omitempty"` // only with -multipart-parts
+
 	Generator procReport   `json:"generator"`
 	Procs     []procReport `json:"procs,omitempty"`
 	Host      *hostReport  `json:"host,omitempty"`
+}
+
+// multipartReport is what -multipart-parts adds. Requests, rates, latency and
+// CPU per request in the report stay per HTTP request (each upload is 2+parts
+// of them) and MB/s counts part bodies only; max_requests is then the upload
+// limit.
+type multipartReport struct {
+	Parts         int            `json:"parts"`
+	Uploads       int64          `json:"uploads"` // completed: CompleteMultipartUpload answered 2xx without <Error>
+	UploadsPerSec float64        `json:"uploads_per_s"`
+	Latency       latencySummary `json:"upload_latency"` // whole uploads, create to complete
 }
 
 // procReport is one measured process. CPU figures are user+system time from
@@ -87,10 +100,14 @@ func writeText(w io.Writer, r *report) {
 	for _, k := range sortedKeys(r.ErrorFirst) {
 		fmt.Fprintf(w, "  e.g. %s: %s\n", k, r.ErrorFirst[k])
 	}
+	if mp := r.Multipart; mp != nil {
+		fmt.Fprintf(w, "uploads     %d completed of %d parts each, %.1f uploads/s\n", mp.Uploads, mp.Parts, mp.UploadsPerSec)
+	}
 	fmt.Fprintf(w, "throughput  %.1f req/s, %.1f MB/s\n", r.ReqPerSec, r.MBPerSec)
-	l := r.Latency
-	fmt.Fprintf(w, "latency     p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  (%d samples)\n",
-		us(l.P50US), us(l.P90US), us(l.P99US), us(l.P999US), us(l.MaxUS), l.Samples)
+	writeLatency(w, "latency    ", r.Latency)
+	if mp := r.Multipart; mp != nil {
+		writeLatency(w, "upload lat ", mp.Latency)
+	}
 	g := r.Generator
 	fmt.Fprintf(w, "generator   cpu %.2fs  %.1f µs/req  %.3f s/GB\n", g.CPUSec, g.USPerReq, g.CPUSecPerGB)
 	for _, p := range r.Procs {
@@ -109,6 +126,11 @@ func writeText(w io.Writer, r *report) {
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+func writeLatency(w io.Writer, label string, l latencySummary) {
+	fmt.Fprintf(w, "%s p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  (%d samples)\n",
+		label, us(l.P50US), us(l.P90US), us(l.P99US), us(l.P999US), us(l.MaxUS), l.Samples)
 }
 
 func errString(m map[string]int64) string {

@@ -18,15 +18,19 @@ const maxTotalSamples = 2 << 20
 // maxDuration bounds a run even if -duration says more.
 const maxDuration = time.Hour
 
+// maxParts is S3's limit of parts per multipart upload.
+const maxParts = 10000
+
 // config is one load run.
 type config struct {
 	addr      string // host:port to dial
 	host      string // Host header
 	path      string // key prefix, e.g. /uploads/bench; keys get /<conn>-<seq>
-	size      int64  // body bytes per request
+	size      int64  // body bytes per request (per part in multipart mode)
+	parts     int    // >0: each iteration is one multipart upload of this many parts
 	conns     int
 	duration  time.Duration
-	requests  int64 // 0: unlimited within duration
+	requests  int64 // 0: unlimited within duration; uploads in multipart mode
 	expect100 bool
 	timeout   time.Duration // per request: dial, write and read together
 	bufSize   int           // shared body buffer; bodies repeat it
@@ -79,6 +83,8 @@ func (cfg *config) validate() error {
 		return fmt.Errorf("-duration must be at most %s", maxDuration)
 	case cfg.requests < 0:
 		return errors.New("-requests must not be negative")
+	case cfg.parts < 0 || cfg.parts > maxParts:
+		return fmt.Errorf("-multipart-parts must be 0 (off) to %d", maxParts)
 	case cfg.timeout <= 0:
 		return errors.New("-timeout must be positive")
 	case cfg.bufSize <= 0:
@@ -92,12 +98,16 @@ func (cfg *config) validate() error {
 // result is what a run measured on the generator side.
 type result struct {
 	ok        int64 // 2xx responses
-	bodyBytes int64 // body bytes of 2xx requests
+	bodyBytes int64 // body bytes of 2xx PUTs (parts in multipart mode)
+	xmlBytes  int64 // CompleteMultipartUpload body bytes of 2xx completions
+	uploads   int64 // completed multipart uploads
 	errs      map[string]int64
 	firstErr  map[string]string // one example message per kind
 	dials     int64
 	elapsed   time.Duration
 	latencies []time.Duration // successful requests only; unsorted, sampled
+
+	uploadLatencies []time.Duration // completed uploads, create to complete; unsorted, sampled
 }
 
 func (r *result) errTotal() int64 {
@@ -111,7 +121,9 @@ func (r *result) errTotal() int64 {
 // run drives cfg.conns connections until cfg.duration passes, cfg.requests
 // have been started, or ctx is cancelled, whichever is first. A request in
 // flight at the deadline finishes (within cfg.timeout) and is counted; elapsed
-// runs until the last one does.
+// runs until the last one does. In multipart mode (cfg.parts > 0) an
+// iteration is a whole upload: cfg.requests counts uploads, and an upload in
+// flight at the deadline runs to its end.
 func run(ctx context.Context, cfg *config) (*result, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -121,8 +133,17 @@ func run(ctx context.Context, cfg *config) (*result, error) {
 		body[i] = byte('a' + i%26)
 	}
 	perConn := maxTotalSamples / cfg.conns
+	perConnUploads := 0
+	if cfg.parts > 0 {
+		perConnUploads = maxTotalSamples / 4 / cfg.conns
+	}
 	if cfg.requests > 0 {
-		perConn = int(min(int64(perConn), cfg.requests))
+		perIter := int64(1)
+		if cfg.parts > 0 {
+			perIter = int64(cfg.parts) + 2
+		}
+		perConn = int(min(int64(perConn), cfg.requests*perIter))
+		perConnUploads = int(min(int64(perConnUploads), cfg.requests))
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, cfg.duration)
@@ -131,6 +152,7 @@ func run(ctx context.Context, cfg *config) (*result, error) {
 	workers := make([]*worker, cfg.conns)
 	for i := range workers {
 		workers[i] = newWorker(i, cfg, body, cfg.newSigner(), perConn)
+		workers[i].ulat = make([]time.Duration, 0, perConnUploads)
 	}
 
 	begin := time.Now()
@@ -144,9 +166,17 @@ func run(ctx context.Context, cfg *config) (*result, error) {
 				if cfg.requests > 0 && started.Add(1) > cfg.requests {
 					return
 				}
-				t0 := time.Now()
-				kind := w.one()
-				d := time.Since(t0)
+				var kind string
+				if cfg.parts > 0 {
+					t0 := time.Now()
+					if kind = w.upload(); kind == "" {
+						w.uploads++
+						w.recordUpload(time.Since(t0))
+					}
+				} else {
+					w.seq++
+					kind = w.request(reqPut)
+				}
 				if kind != "" {
 					w.errs[kind]++
 					if kind == errDial {
@@ -156,25 +186,25 @@ func run(ctx context.Context, cfg *config) (*result, error) {
 						case <-time.After(10 * time.Millisecond):
 						}
 					}
-					continue
 				}
-				w.ok++
-				w.bytes += cfg.size
-				w.record(d)
 			}
 		}()
 	}
 	wg.Wait()
 
 	res := &result{errs: make(map[string]int64), firstErr: make(map[string]string), elapsed: time.Since(begin)}
-	total := 0
+	total, utotal := 0, 0
 	for _, w := range workers {
 		total += len(w.lat)
+		utotal += len(w.ulat)
 	}
 	res.latencies = make([]time.Duration, 0, total)
+	res.uploadLatencies = make([]time.Duration, 0, utotal)
 	for _, w := range workers {
 		res.ok += w.ok
 		res.bodyBytes += w.bytes
+		res.xmlBytes += w.xmlBytes
+		res.uploads += w.uploads
 		res.dials += w.dials
 		for k, v := range w.errs {
 			res.errs[k] += v
@@ -185,6 +215,7 @@ func run(ctx context.Context, cfg *config) (*result, error) {
 			}
 		}
 		res.latencies = append(res.latencies, w.lat...)
+		res.uploadLatencies = append(res.uploadLatencies, w.ulat...)
 	}
 	return res, nil
 }

@@ -40,6 +40,12 @@ func testConfig(t *testing.T, s *s3sink.Server) *config {
 
 func checkResult(t *testing.T, res *result, s *s3sink.Server) {
 	t.Helper()
+	checkResultBytes(t, res, s, uint64(res.bodyBytes))
+}
+
+// checkResultBytes is checkResult where the sink read wantBytes body bytes.
+func checkResultBytes(t *testing.T, res *result, s *s3sink.Server, wantBytes uint64) {
+	t.Helper()
 	if res.errTotal() != 0 {
 		t.Fatalf("unexpected errors: %v", res.errs)
 	}
@@ -53,8 +59,8 @@ func checkResult(t *testing.T, res *result, s *s3sink.Server) {
 	if int64(st.Requests) != res.ok {
 		t.Fatalf("sink saw %d requests; loadgen counted %d", st.Requests, res.ok)
 	}
-	if want := uint64(res.bodyBytes); st.BodyBytes != want {
-		t.Fatalf("sink read %d body bytes; loadgen sent %d", st.BodyBytes, want)
+	if st.BodyBytes != wantBytes {
+		t.Fatalf("sink read %d body bytes; loadgen sent %d", st.BodyBytes, wantBytes)
 	}
 }
 

@@ -16,7 +16,7 @@ type reqInfo struct {
 	method        string
 	host          string // Host header value
 	path          []byte // escaped path, no query
-	query         []byte // raw query, may be empty
+	query         []byte // raw query as on the wire, without '?'; may be empty (the signer canonicalizes it)
 	contentLength int64
 	now           time.Time
 }
@@ -102,7 +102,10 @@ const unsignedPayload = "UNSIGNED-PAYLOAD"
 
 // sigV4Auth signs every request afresh (x-amz-date is the request's own
 // time; no signature is ever replayed) with the gateway's own signer over
-// host, x-amz-content-sha256 and x-amz-date, the body unsigned.
+// host, x-amz-content-sha256 and x-amz-date, the body unsigned. The query
+// (multipart mode) is signed in its canonical form, which sigv4.Signer
+// derives from the wire form: sorted by name, URI-encoded, "uploads" as
+// "uploads=".
 //
 // Invariant: req.Headers points at hdr, whose values point at host, date and
 // the shared unsigned-payload bytes; appendAuth only refreshes their
@@ -119,8 +122,24 @@ type sigV4Auth struct {
 
 var (
 	methodPUT            = []byte("PUT")
+	methodPOST           = []byte("POST")
+	methodDELETE         = []byte("DELETE")
 	unsignedPayloadBytes = []byte(unsignedPayload)
 )
+
+// methodBytes returns m as bytes, without allocating for the methods the
+// generator sends.
+func methodBytes(m string) []byte {
+	switch m {
+	case "PUT":
+		return methodPUT
+	case "POST":
+		return methodPOST
+	case "DELETE":
+		return methodDELETE
+	}
+	return []byte(m)
+}
 
 func newSigV4Auth(cache *sigv4.KeyCache, creds *sigv4.Credentials, region string) *sigV4Auth {
 	a := &sigV4Auth{s: sigv4.NewSigner(cache), creds: creds}
@@ -142,7 +161,7 @@ func (a *sigV4Auth) appendAuth(dst []byte, r *reqInfo) []byte {
 		a.host = append(a.host[:0], r.host...)
 	}
 	if r.method != string(a.req.Method) {
-		a.req.Method = []byte(r.method) // only if a caller ever sends other than PUT
+		a.req.Method = methodBytes(r.method) // multipart mode alternates POST and PUT
 	}
 	date := sigv4.AppendAmzDate(a.date[:0], r.now)
 	a.hdr[0].Value = a.host
