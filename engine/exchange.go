@@ -216,6 +216,7 @@ func (ex *exchange) onWritten(c gnet.Conn, err error) error {
 	st.busy = false
 	st.continued = false
 	st.headStarted = false
+	st.authed = false
 	closeConn := ex.close || err != nil
 	s.putExchange(ex)
 	if st.closed {

@@ -23,6 +23,13 @@ type connState struct {
 
 	// kidRefreshed: the current request already waited for a JWKS refresh.
 	kidRefreshed bool
+	// authed: the current head was authenticated (for authFor) and the
+	// loop is waiting for the rest of its small body; later read events
+	// reuse authRes instead of verifying the same head again. The head's
+	// bytes cannot change while they wait in gnet's buffer.
+	authed  bool
+	authFor *Auth
+	authRes authResult
 	// authWait is set while a JWKS refresh runs for this connection's
 	// request; the refresh goroutine clears it and wakes the connection.
 	authWait atomic.Bool

@@ -97,7 +97,10 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 		return s.refuse(c, st, sc, n, rt.m, o, errSlowDown)
 	}
 	var ar authResult
-	if rt.Auth != nil {
+	switch {
+	case rt.Auth != nil && st.authed && st.authFor == rt.Auth:
+		ar = st.authRes // this head, authenticated on an earlier read event
+	case rt.Auth != nil:
 		// Authenticate from the head alone, before any body byte moves and
 		// before 100 Continue.
 		ar = s.authenticate(st, sc, rt.Auth, req)
@@ -143,6 +146,7 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	total := int64(n) + bodyLen
 	if !req.Chunked && !ar.autoMP && int64(len(buf)) >= total {
 		// Head and body are here: relay from memory.
+		st.authed = false
 		ex := s.newExchange(st, rt, o, req.Close)
 		ex.buf = append(ex.buf[:0], buf[:total]...)
 		ex.headLen = n
@@ -166,9 +170,13 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 			st.continued = true
 			_, _ = c.Write(continue100)
 		}
+		if rt.Auth != nil && !ar.streaming {
+			st.authed, st.authFor, st.authRes = true, rt.Auth, ar
+		}
 		st.setDeadline(s.cfg.BodyTimeout)
 		return gnet.None
 	}
+	st.authed = false
 	// A large body, or a chunked one of unknown length: take the socket
 	// out of gnet and pump it from a worker.
 	if c.OutboundBuffered() > 0 {
@@ -238,6 +246,7 @@ func (s *Server) refuseWith(c gnet.Conn, st *connState, sc *loopScratch, headLen
 	st.headStarted = false
 	st.continued = false
 	st.kidRefreshed = false
+	st.authed = false
 	st.setDeadline(s.cfg.IdleTimeout)
 	if c.InboundBuffered() > 0 {
 		_ = c.Wake(nil)

@@ -136,3 +136,17 @@ func TestParseResponseNoAllocs(t *testing.T) {
 		t.Fatalf("allocations per ParseResponse; got %v; want 0", allocs)
 	}
 }
+
+func BenchmarkParseResponse(b *testing.B) {
+	raw := []byte("HTTP/1.1 200 OK\r\nServer: S3\r\nDate: Thu, 26 Nov 2026 04:19:54 GMT\r\nContent-Length: 0\r\n" +
+		"x-amz-request-id: UE8T278PQP0W7FXO\r\nETag: \"73dc3f064d35c7e12e3178ecf08077e4\"\r\nx-amz-checksum-crc64nvme: vW83/EBzTjA=\r\n\r\n")
+	var resp httpparse.Response
+	var te httpparse.Chunked
+	b.ReportAllocs()
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		if _, _, err := ParseResponse(raw, &resp, false, false, &te, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -475,7 +475,7 @@ func readResponseCapture(br *bufio.Reader, c *respCapture) (status int, closeCon
 				return 0, false, h1.ErrMalformed
 			}
 		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
-			chunked = containsFold(value, []byte("chunked"))
+			chunked = h1.ContainsFold(value, []byte("chunked"))
 		case bytes.EqualFold(name, []byte("Connection")):
 			if bytes.EqualFold(value, []byte("close")) {
 				closeConn = true
@@ -556,7 +556,7 @@ func readChunked(br *bufio.Reader, dst []byte) ([]byte, error) {
 		if err != nil {
 			return dst, err
 		}
-		size := parseChunkSize(line)
+		size := h1.ParseHex(bytes.TrimLeft(line, " \t"))
 		if size < 0 {
 			return dst, h1.ErrMalformed
 		}
@@ -583,51 +583,6 @@ func readChunked(br *bufio.Reader, dst []byte) ([]byte, error) {
 			return dst, h1.ErrMalformed
 		}
 	}
-}
-
-// parseChunkSize parses a chunk-size line (hex digits, optionally followed
-// by ";extensions" or white space). It returns -1 when no digit is present
-// or it overflows.
-func parseChunkSize(b []byte) int64 {
-	b = bytes.TrimLeft(b, " \t")
-	var n int64
-	digits := 0
-	for _, c := range b {
-		var v byte
-		switch {
-		case c >= '0' && c <= '9':
-			v = c - '0'
-		case c >= 'a' && c <= 'f':
-			v = c - 'a' + 10
-		case c >= 'A' && c <= 'F':
-			v = c - 'A' + 10
-		default:
-			if digits == 0 {
-				return -1
-			}
-			return n
-		}
-		digits++
-		if digits > 15 {
-			return -1
-		}
-		n = n<<4 | int64(v)
-	}
-	if digits == 0 {
-		return -1
-	}
-	return n
-}
-
-// containsFold reports whether tok occurs in s, ASCII case-insensitively.
-func containsFold(s, tok []byte) bool {
-	for len(s) >= len(tok) {
-		if bytes.EqualFold(s[:len(tok)], tok) {
-			return true
-		}
-		s = s[1:]
-	}
-	return false
 }
 
 // appendXMLEscape appends s escaped as XML character data (as

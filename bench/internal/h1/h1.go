@@ -30,9 +30,9 @@ func ParseUint(b []byte) int64 {
 	return n
 }
 
-// parseHex parses a chunk-size (hex digits, optionally followed by
+// ParseHex parses a chunk-size (hex digits, optionally followed by
 // ";extensions"). It returns -1 when no digit is present or it overflows.
-func parseHex(b []byte) int64 {
+func ParseHex(b []byte) int64 {
 	var n int64
 	digits := 0
 	for _, c := range b {
@@ -94,7 +94,7 @@ func DiscardChunked(br *bufio.Reader) (int64, error) {
 		if err != nil {
 			return total, err
 		}
-		size := parseHex(bytes.TrimSpace(line))
+		size := ParseHex(bytes.TrimSpace(line))
 		if size < 0 {
 			return total, ErrMalformed
 		}
@@ -123,4 +123,15 @@ func DiscardChunked(br *bufio.Reader) (int64, error) {
 			return total, ErrMalformed
 		}
 	}
+}
+
+// ContainsFold reports whether tok occurs in s, ASCII case-insensitively.
+func ContainsFold(s, tok []byte) bool {
+	for len(s) >= len(tok) {
+		if bytes.EqualFold(s[:len(tok)], tok) {
+			return true
+		}
+		s = s[1:]
+	}
+	return false
 }

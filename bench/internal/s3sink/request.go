@@ -94,13 +94,13 @@ func (r *request) readHead(br *bufio.Reader) error {
 				return fmt.Errorf("%w: Content-Length", errBadRequest)
 			}
 		case bytes.EqualFold(name, hTransferEncoding):
-			r.chunked = containsFold(value, tokChunked)
+			r.chunked = h1.ContainsFold(value, tokChunked)
 		case bytes.EqualFold(name, hExpect):
 			r.expectContinue = bytes.EqualFold(value, tok100Continue)
 		case bytes.EqualFold(name, hConnection):
-			if containsFold(value, tokClose) {
+			if h1.ContainsFold(value, tokClose) {
 				r.close = true
-			} else if containsFold(value, tokKeepAlive) {
+			} else if h1.ContainsFold(value, tokKeepAlive) {
 				r.close = false
 			}
 		}
@@ -155,16 +155,6 @@ func (r *request) bucketKey() (bucket, key []byte) {
 		return p[:i], p[i+1:]
 	}
 	return p, nil
-}
-
-func containsFold(s, tok []byte) bool {
-	for len(s) >= len(tok) {
-		if bytes.EqualFold(s[:len(tok)], tok) {
-			return true
-		}
-		s = s[1:]
-	}
-	return false
 }
 
 var (
