@@ -25,10 +25,10 @@
 // (upstream.Builder.AppendHeadCached), writes head and body with one writev,
 // and the link's OnTraffic parses the reply (upstream.ParseResponse, which
 // never blocks), maps it and writes the client's response on the same
-// loop: no goroutine, no thread hand-off, four syscalls per request as in
-// nginx. A loop with no idle link starts a dial (at most 4 at once, 256
-// links per loop and endpoint) and hands the request to a worker
-// meanwhile; so do TLS backends, credentials due for a refresh, and
+// loop: no goroutine, no thread hand-off, four syscalls per request (read,
+// writev, read, write; nginx makes seven). A loop with no idle link starts
+// a dial (at most 4 at once, 256 links per loop and endpoint) and hands the
+// request to a worker meanwhile; so do TLS backends, credentials due for a refresh, and
 // aws-chunked bodies over 64 KiB (their decoding hashes every chunk). A
 // reused link the backend closed before answering is retried once by a
 // worker; a truncated or malformed reply is a 500 InternalError. Links idle
@@ -58,8 +58,13 @@
 // naming an unknown kid, runs on policy's refresh goroutine: the connection
 // is parked (authWait; its bytes stay in gnet's buffer) and woken with Wake,
 // and OnTraffic then parses and authenticates the same head again, once.
+// While a small body arrives over several read events the head is parsed
+// again each time, but its authentication result is kept on the connection
+// (connState.authed, for that route's Auth) and not recomputed; it is
+// dropped when the request is relayed or refused. aws-chunked heads are
+// verified again, since their seed signature must reach the decoder.
 // Signed aws-chunked bodies (STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER])
-// are decoded by the worker with sigv4.ChunkDecoder (decode.go), holding the
+// are decoded with sigv4.ChunkDecoder (decode.go), holding the
 // last decoded byte back until every signature verified.
 //
 // # Two body paths
