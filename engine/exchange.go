@@ -51,7 +51,9 @@ type exchange struct {
 	onLoop  bool  // prepare uses cached credentials only: it runs on the loop
 	link    *link // the upstream link carrying this exchange, while in flight
 	retried bool  // the in-loop attempt failed on a reused link; retried by a worker
-	upStart time.Time
+	// decCounted: the aws-chunked counters were bumped for this request
+	decCounted bool
+	upStart    time.Time
 
 	// authentication
 	ident      identity
@@ -92,7 +94,7 @@ func (s *Server) newExchange(st *connState, rt *Route, o op, closeConn bool) *ex
 	ex := s.exchanges.Get().(*exchange)
 	ex.st, ex.route, ex.op, ex.close = st, rt, o, closeConn
 	ex.expect100, ex.loop = false, nil
-	ex.onLoop, ex.link, ex.retried = false, nil, false
+	ex.onLoop, ex.link, ex.retried, ex.decCounted = false, nil, false, false
 	ex.start = time.Now()
 	ex.id = appendRequestID(ex.id[:0])
 	return ex

@@ -69,7 +69,9 @@ func TestRun_MultipartDurationSigV4(t *testing.T) {
 	cfg.size = 1<<20 + 3 // more than the body buffer
 	cfg.bufSize = 1 << 19
 	cfg.expect100 = true
-	cfg.duration = 300 * time.Millisecond
+	// Long enough that a loaded machine starts at least one upload (an
+	// upload in flight at the deadline runs to its end).
+	cfg.duration = time.Second
 	var err error
 	if cfg.newSigner, err = newSigner(&authConfig{mode: "sigv4", region: "us-east-1", accessKey: "AK", secretKey: "SK"}, time.Now()); err != nil {
 		t.Fatal(err)
