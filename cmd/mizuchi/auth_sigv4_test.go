@@ -78,17 +78,7 @@ func testSigV4SlowBody(t *testing.T, g *gateway, b *backend) {
 	send := func(req *http.Request) putResult {
 		t.Helper()
 		c := g.dialRaw(t)
-		var hb strings.Builder
-		fmt.Fprintf(&hb, "PUT %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n", req.URL.RequestURI(), req.Host, len(body))
-		for k, vs := range req.Header {
-			for _, v := range vs {
-				fmt.Fprintf(&hb, "%s: %s\r\n", k, v)
-			}
-		}
-		hb.WriteString("\r\n")
-		if _, err := io.WriteString(c, hb.String()); err != nil {
-			t.Fatal(err)
-		}
+		writeSignedHead(t, c, req, int64(len(body)), false)
 		for off := 0; off < len(body); off += 16 << 10 {
 			time.Sleep(15 * time.Millisecond) // one read event per piece
 			if _, err := c.Write(body[off:min(off+16<<10, len(body))]); err != nil {
@@ -445,17 +435,7 @@ func testSigV4RejectedBeforeBody(t *testing.T, g *gateway, b *backend) {
 	f := func(name string, req *http.Request, code string) {
 		t.Helper()
 		c := g.dialRaw(t)
-		var hb strings.Builder
-		fmt.Fprintf(&hb, "PUT %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\nExpect: 100-continue\r\n", req.URL.RequestURI(), req.Host, 64*mib)
-		for k, vs := range req.Header {
-			for _, v := range vs {
-				fmt.Fprintf(&hb, "%s: %s\r\n", k, v)
-			}
-		}
-		hb.WriteString("\r\n")
-		if _, err := io.WriteString(c, hb.String()); err != nil {
-			t.Fatal(err)
-		}
+		writeSignedHead(t, c, req, 64*mib, true)
 		c.SetReadDeadline(time.Now().Add(10 * time.Second))
 		r, err := c.readResponse(http.MethodPut)
 		if err != nil {
@@ -472,6 +452,27 @@ func testSigV4RejectedBeforeBody(t *testing.T, g *gateway, b *backend) {
 	f("other route", sdkSigned(t, g, "/other/early/c.bin", body, clientAK, clientSK, backendRegion, now), "InvalidAccessKeyId")
 	u, _ := url.Parse("http://" + g.addr + "/sig/early/d.bin")
 	f("anonymous", &http.Request{Method: http.MethodPut, URL: u, Host: g.addr, Header: http.Header{}}, "AccessDenied")
+}
+
+// writeSignedHead writes req's PUT head (its signed headers) on c with the
+// given Content-Length, and Expect: 100-continue when expect is set; the
+// body is the caller's to send.
+func writeSignedHead(t testing.TB, c *rawConn, req *http.Request, contentLength int64, expect bool) {
+	t.Helper()
+	var hb strings.Builder
+	fmt.Fprintf(&hb, "PUT %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n", req.URL.RequestURI(), req.Host, contentLength)
+	if expect {
+		hb.WriteString("Expect: 100-continue\r\n")
+	}
+	for k, vs := range req.Header {
+		for _, v := range vs {
+			fmt.Fprintf(&hb, "%s: %s\r\n", k, v)
+		}
+	}
+	hb.WriteString("\r\n")
+	if _, err := io.WriteString(c, hb.String()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func sha256Hex(b []byte) string {
