@@ -46,26 +46,13 @@ func (ex *exchange) initDecoder() error {
 	if len(ex.ckName) > 0 {
 		name = ex.ckName
 	}
-	// Counted once per request: an in-loop attempt that falls back to a
-	// worker initializes the decoder a second time.
-	count := !ex.decCounted
-	ex.decCounted = true
 	if ex.unsigned {
-		if count {
-			chunkedUnsigned.Inc()
-		}
 		return ex.dec.InitUnsigned(ex.decodedLen, ex.trailer, name)
 	}
 	if ex.unverified {
-		if count {
-			chunkedUnverified.Inc()
-		}
 		return ex.dec.InitUnverified(ex.decodedLen, ex.trailer, name)
 	}
 	v := &ex.verified
-	if count {
-		chunkedBodies.Inc()
-	}
 	return ex.dec.Init(&v.SigningKey, v.AmzDate[:], v.Scope(), v.Signature[:], ex.decodedLen, ex.trailer, name)
 }
 

@@ -51,9 +51,7 @@ type exchange struct {
 	onLoop  bool  // prepare uses cached credentials only: it runs on the loop
 	link    *link // the upstream link carrying this exchange, while in flight
 	retried bool  // the in-loop attempt failed on a reused link; retried by a worker
-	// decCounted: the aws-chunked counters were bumped for this request
-	decCounted bool
-	upStart    time.Time
+	upStart time.Time
 
 	// authentication
 	ident      identity
@@ -88,13 +86,24 @@ func (ex *exchange) setAuth(ar *authResult, sc *loopScratch, decodedLen int64) {
 	if ar.streaming && !ar.unverified && !ar.unsigned {
 		ex.verified = sc.verified
 	}
+	// Counted here, once per request: the decoder may be initialized twice
+	// (an in-loop attempt that falls back to a worker).
+	switch {
+	case !ar.streaming:
+	case ar.unsigned:
+		chunkedUnsigned.Inc()
+	case ar.unverified:
+		chunkedUnverified.Inc()
+	default:
+		chunkedBodies.Inc()
+	}
 }
 
 func (s *Server) newExchange(st *connState, rt *Route, o op, closeConn bool) *exchange {
 	ex := s.exchanges.Get().(*exchange)
 	ex.st, ex.route, ex.op, ex.close = st, rt, o, closeConn
 	ex.expect100, ex.loop = false, nil
-	ex.onLoop, ex.link, ex.retried, ex.decCounted = false, nil, false, false
+	ex.onLoop, ex.link, ex.retried = false, nil, false
 	ex.start = time.Now()
 	ex.id = appendRequestID(ex.id[:0])
 	return ex
