@@ -7,11 +7,19 @@ TEST_TIMEOUT ?= 25m
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 INSTALL_VERSITYGW = ./scripts/install-versitygw.sh
 INSTALL_CLIENTS   = ./scripts/install-clients.sh
+INSTALL_AUTHZ     = ./scripts/install-authz-servers.sh
+# Runs the tests with the pinned versitygw, OPA and OpenFGA servers (built
+# into the tools cache on first use, ~20 min cold; reused afterwards).
+TEST_ENV = vgw="$$($(INSTALL_VERSITYGW) | tail -n1)" && \
+	authz="$$($(INSTALL_AUTHZ))" && \
+	export MIZUCHI_VERSITYGW="$$vgw" \
+		MIZUCHI_OPA="$$(sed -n 1p <<<"$$authz")" \
+		MIZUCHI_OPENFGA="$$(sed -n 2p <<<"$$authz")"
 
 SHELL       := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
-.PHONY: help build run test test-race test-long bench fuzz lint check versitygw clients
+.PHONY: help build run test test-race test-long bench fuzz lint check versitygw clients authz-servers
 
 help: ## list targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -22,22 +30,25 @@ build: ## build bin/mizuchi
 versitygw: ## install the pinned versitygw (S3 backend for tests and dev mode)
 	@$(INSTALL_VERSITYGW) >/dev/null
 
+authz-servers: ## install the pinned OPA and OpenFGA servers (authorization tests; built with go install)
+	@$(INSTALL_AUTHZ) >/dev/null
+
 clients: ## install the pinned S3 clients of the client matrix (apt; awscli, boto3, s3cmd, rclone)
 	$(INSTALL_CLIENTS)
 
 run: build ## run mizuchi in dev mode with an embedded versitygw backend
 	vgw="$$($(INSTALL_VERSITYGW) | tail -n1)" && ./$(BIN) -dev-versitygw "$$vgw"
 
-test: ## go vet, then all tests (end-to-end and client matrix included) against versitygw
-	vgw="$$($(INSTALL_VERSITYGW) | tail -n1)" && \
+test: ## go vet, then all tests (end-to-end, authorization servers and client matrix included) against versitygw
+	$(TEST_ENV) && \
 	$(INSTALL_CLIENTS) && \
 	$(GO) vet ./... && \
-	MIZUCHI_VERSITYGW="$$vgw" $(GO) test -shuffle=on -timeout $(TEST_TIMEOUT) ./...
+	$(GO) test -shuffle=on -timeout $(TEST_TIMEOUT) ./...
 
 test-race: ## all tests with the race detector
-	vgw="$$($(INSTALL_VERSITYGW) | tail -n1)" && \
+	$(TEST_ENV) && \
 	$(INSTALL_CLIENTS) && \
-	MIZUCHI_VERSITYGW="$$vgw" $(GO) test -race -shuffle=on -timeout $(TEST_TIMEOUT) ./...
+	$(GO) test -race -shuffle=on -timeout $(TEST_TIMEOUT) ./...
 
 test-long: ## long-running tests (-run Long, MIZUCHI_LONG=1)
 	vgw="$$($(INSTALL_VERSITYGW) | tail -n1)" && \

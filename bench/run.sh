@@ -3,21 +3,26 @@
 #
 # Builds mizuchi, the sink, loadgen, relay and report into a temp dir, starts
 # the sink and, in front of that same sink on 127.0.0.1, every target listed:
-# Mizuchi (one process, three routes: /uploads without auth, /sigv4 and /jwt
-# with it), nginx (two configurations), HAProxy and a bare splice relay. For
-# two workloads (1 KiB PUTs at 64 connections, 64 MiB PUTs at 4 connections)
-# it alternates the targets for up to 3 rounds, bounded to about BENCH_BUDGET
-# seconds in all. Prints one table and writes bench/results/<timestamp>.json.
+# Mizuchi (one process, up to seven routes: /uploads without auth, /sigv4 and
+# /jwt with it, and four SigV4 routes that also authorize every request with
+# embedded OPA or an OpenFGA server, cached and not), nginx (two
+# configurations), HAProxy and a bare splice relay. For two workloads (1 KiB
+# PUTs at 64 connections, 64 MiB PUTs at 4 connections; the authorization
+# targets run in the 1 KiB one only) it alternates the targets for up to 3
+# rounds, bounded to about BENCH_BUDGET seconds in all. Prints one table and
+# writes bench/results/<timestamp>.json.
 #
 # Environment:
 #   BENCH_TARGETS   targets to run; default "direct mizuchi mizuchi-sigv4
-#                   mizuchi-jwt nginx nginx-buf1m haproxy relay", without nginx
-#                   and haproxy when their binaries are missing (a note says so);
-#                   "direct" alone skips Mizuchi
+#                   mizuchi-jwt mizuchi-opa mizuchi-opa-nocache mizuchi-fga
+#                   mizuchi-fga-nocache nginx nginx-buf1m haproxy relay",
+#                   without nginx, haproxy and the OpenFGA targets when their
+#                   binaries are missing (a note says so); "direct" alone
+#                   skips Mizuchi
 #   BENCH_ROUNDS    rounds wanted, default 3 (fewer if the budget does not allow)
 #   BENCH_DURATION  seconds per run; default: what fits BENCH_ROUNDS rounds of
 #                   all targets into the budget after the builds, 2 to 10
-#   BENCH_BUDGET    seconds for the whole script including builds, default 180
+#   BENCH_BUDGET    seconds for the whole script including builds, default 240
 #   BENCH_OUT       results directory, default bench/results
 #   BENCH_PROXY_WORKERS  nginx worker processes and HAProxy threads; default
 #                   Mizuchi's event loops: -loops N from MIZUCHI_FLAGS, else
@@ -25,6 +30,9 @@
 #   MIZUCHI_FLAGS   extra flags for mizuchi (e.g. "-loops 1 -pipe-size 256KiB")
 #   MIZUCHI_BIN     a mizuchi binary to bench instead of building ./cmd/mizuchi
 #   NGINX, HAPROXY  the binaries; default from PATH, then /usr/sbin
+#   MIZUCHI_OPENFGA the openfga server of the mizuchi-fga targets; default
+#                   openfga in MIZUCHI_TOOLS (default ~/.cache/mizuchi/bin),
+#                   where `make authz-servers` installs it; never built here
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -38,10 +46,22 @@ find_bin() { # name: prints the binary's path, or nothing
 }
 NGINX=${NGINX:-$(find_bin nginx)}
 HAPROXY=${HAPROXY:-$(find_bin haproxy)}
+# find_openfga prints the openfga server's path, or nothing: MIZUCHI_OPENFGA,
+# then the tools cache of scripts/install-authz-servers.sh.
+find_openfga() {
+	local p
+	for p in "${MIZUCHI_OPENFGA:-}" "${MIZUCHI_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/mizuchi/bin}/openfga"; do
+		if [[ -n $p && -x $p ]]; then
+			echo "$p"
+			return 0
+		fi
+	done
+}
+OPENFGA=$(find_openfga)
 
 ROUNDS=${BENCH_ROUNDS:-3}
 DURATION=${BENCH_DURATION:-} # empty: chosen after the builds, see "budget"
-BUDGET=${BENCH_BUDGET:-180}
+BUDGET=${BENCH_BUDGET:-240}
 OUT=${BENCH_OUT:-$ROOT/bench/results}
 # name size conns
 WORKLOADS=("small 1KiB 64" "large 64MiB 4")
@@ -75,19 +95,30 @@ note() { NOTES+=("$*"); log "note: $*"; }
 if [[ -n ${BENCH_TARGETS:-} ]]; then
 	asked=$BENCH_TARGETS
 else
-	asked="direct mizuchi mizuchi-sigv4 mizuchi-jwt"
+	asked="direct mizuchi mizuchi-sigv4 mizuchi-jwt mizuchi-opa mizuchi-opa-nocache"
+	[[ -n $OPENFGA ]] && asked+=" mizuchi-fga mizuchi-fga-nocache"
 	[[ -n $NGINX ]] && asked+=" nginx nginx-buf1m"
 	[[ -n $HAPROXY ]] && asked+=" haproxy"
 	asked+=" relay"
 	[[ -n $NGINX ]] || note "nginx not found: no nginx rows (make bench-deps installs it)"
 	[[ -n $HAPROXY ]] || note "haproxy not found: no haproxy row (make bench-deps installs it)"
+	[[ -n $OPENFGA ]] || note "openfga not found: no OpenFGA rows (make authz-servers installs it)"
 fi
 TARGETS=""
 want_mizuchi=false want_nginx=false want_haproxy=false want_relay=false
+want_opa=false want_fga=false
 for t in $asked; do
 	case $t in
 	direct) ;;
 	mizuchi | mizuchi-sigv4 | mizuchi-jwt) want_mizuchi=true ;;
+	mizuchi-opa | mizuchi-opa-nocache) want_mizuchi=true want_opa=true ;;
+	mizuchi-fga | mizuchi-fga-nocache)
+		if [[ -z $OPENFGA ]]; then
+			note "skipped $t: openfga not found (make authz-servers installs it)"
+			continue
+		fi
+		want_mizuchi=true want_fga=true
+		;;
 	nginx | nginx-buf1m)
 		if [[ -z $NGINX ]]; then
 			note "skipped $t: nginx not found (make bench-deps installs it)"
@@ -103,11 +134,31 @@ for t in $asked; do
 		want_haproxy=true
 		;;
 	relay) want_relay=true ;;
-	*) die "unknown target '$t' in BENCH_TARGETS (want direct, mizuchi, mizuchi-sigv4, mizuchi-jwt, nginx, nginx-buf1m, haproxy, relay)" ;;
+	*) die "unknown target '$t' in BENCH_TARGETS (want direct, mizuchi, mizuchi-sigv4, mizuchi-jwt, mizuchi-opa, mizuchi-opa-nocache, mizuchi-fga, mizuchi-fga-nocache, nginx, nginx-buf1m, haproxy, relay)" ;;
 	esac
 	TARGETS+="${TARGETS:+ }$t"
 done
 [[ -n $TARGETS ]] || die "no target left to run"
+
+# authz_of TARGET prints the authorization engine of a target, which is also
+# its "authz" tag for the report: opa, fga, or nothing.
+authz_of() {
+	case $1 in
+	mizuchi-opa*) echo opa ;;
+	mizuchi-fga*) echo fga ;;
+	esac
+}
+# targets_for WORKLOAD prints the targets that run in it: all of them in the
+# small one; the authorization targets are left out of the large one, where
+# one decision per 64 MiB body is lost in the splicing.
+targets_for() {
+	local t out=""
+	for t in $TARGETS; do
+		[[ $1 == large && -n $(authz_of "$t") ]] && continue
+		out+="${out:+ }$t"
+	done
+	echo "$out"
+}
 
 # Mizuchi runs GOMAXPROCS event loops unless told otherwise; the external
 # proxies get as many workers/threads so that each side may use every core.
@@ -189,20 +240,93 @@ log "sink pid $SINK_PID on $SINK_ADDR"
 declare -A SERVICE_PIDS SERVICE_PORT SERVICE_LOG
 SERVICES=() # names in launch order
 
-# --- mizuchi -------------------------------------------------------------------
 # Client credentials of the auth routes. The SigV4 pair is loadgen's default;
 # the JWT secret is fresh per run and only ever on 127.0.0.1.
 SIGV4_REGION=us-east-1
 SIGV4_AK=benchak
 SIGV4_SK=benchsk
 JWT_SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+# Routes with more than one identity (the JWT route: one per subject) need a
+# secret that binds multipart upload ids to their identity; fresh per run.
+UPLOAD_ID_SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+
+# authz_route NAME AUTHZ: prints a route NAME at /NAME, the "sigv4" route with
+# an authz block: enabled, then the lines of AUTHZ.
+authz_route() {
+	cat <<YAML
+  - name: $1
+    path_prefix: /$1
+    s3:
+      bucket: sink
+      region: us-east-1
+      endpoint: http://$SINK_ADDR
+      access_key: bench
+      secret_key: bench
+    auth:
+      enabled: true
+      sigv4:
+        region: $SIGV4_REGION
+        access_key: $SIGV4_AK
+        secret_key: $SIGV4_SK
+    authz:
+      enabled: true
+YAML
+	sed 's/^/      /' <<<"$2"
+}
+
+# --- openfga -------------------------------------------------------------------
+# The OpenFGA server of the mizuchi-fga targets, with the memory datastore: one
+# store, a model in which users write buckets, and the tuples that let the
+# SigV4 subject (its access key, benchak) write the two routes' buckets. Its
+# CPU is measured as role "authz", apart from the proxy's.
+FGA_PID=""
+if $want_fga; then
+	read -r FGA_PORT FGA_GRPC < <("$BIN/loadgen" -free-ports 2 | paste -sd' ')
+	"$OPENFGA" run --datastore-engine=memory --playground-enabled=false --metrics-enabled=false \
+		--profiler-enabled=false --log-level=error --http-addr="127.0.0.1:$FGA_PORT" \
+		--grpc-addr="127.0.0.1:$FGA_GRPC" >"$WORK/openfga.log" 2>&1 &
+	FGA_PID=$!
+	PIDS+=("$FGA_PID")
+	FGA_URL=http://127.0.0.1:$FGA_PORT
+	ready=false
+	for _ in $(seq 150); do
+		if curl -fsS -o /dev/null --max-time 1 "$FGA_URL/healthz" 2>/dev/null; then
+			ready=true
+			break
+		fi
+		alive "$FGA_PID" || break
+		sleep 0.1
+	done
+	$ready || { tail -n 30 "$WORK/openfga.log" >&2; die "openfga did not become ready on $FGA_URL/healthz"; }
+	# fga_post PATH JSON: POSTs to the OpenFGA HTTP API, prints the answer.
+	fga_post() {
+		curl -fsS --max-time 10 -X POST -H 'Content-Type: application/json' -d "$2" "$FGA_URL$1" ||
+			die "openfga: POST $1 failed"
+	}
+	FGA_STORE=$(fga_post /stores '{"name":"mizuchi-bench"}' | sed -n 's/.*"id": *"\([^"]*\)".*/\1/p')
+	[[ -n $FGA_STORE ]] || die "openfga: no store id in the answer to POST /stores"
+	# type user; type bucket: relations: define writer: [user]
+	FGA_MODEL=$(fga_post "/stores/$FGA_STORE/authorization-models" '{"schema_version":"1.1","type_definitions":[
+		{"type":"user"},
+		{"type":"bucket","relations":{"writer":{"this":{}}},
+		 "metadata":{"relations":{"writer":{"directly_related_user_types":[{"type":"user"}]}}}}]}' |
+		sed -n 's/.*"authorization_model_id": *"\([^"]*\)".*/\1/p')
+	[[ -n $FGA_MODEL ]] || die "openfga: no authorization_model_id in the answer to POST /stores/$FGA_STORE/authorization-models"
+	fga_post "/stores/$FGA_STORE/write" '{"authorization_model_id":"'"$FGA_MODEL"'","writes":{"tuple_keys":[
+		{"user":"user:'"$SIGV4_AK"'","relation":"writer","object":"bucket:fga"},
+		{"user":"user:'"$SIGV4_AK"'","relation":"writer","object":"bucket:fganc"}]}}' >/dev/null
+	log "openfga pid $FGA_PID on $FGA_URL, store $FGA_STORE, model $FGA_MODEL"
+fi
+
+# --- mizuchi -------------------------------------------------------------------
 if $want_mizuchi; then
 	read -r MZ_PORT ADMIN_PORT < <("$BIN/loadgen" -free-ports 2 | paste -sd' ')
 	# Three routes to the same sink: the auth rows differ from the "mizuchi"
-	# row only by their auth block.
+	# row only by their auth block. The authorization routes follow.
 	cat >"$WORK/mizuchi.yaml" <<YAML
 server:
   address: "127.0.0.1:$MZ_PORT"
+  upload_id_secret: "$UPLOAD_ID_SECRET"
 buckets:
   - name: uploads
     path_prefix: /uploads
@@ -239,6 +363,45 @@ buckets:
       jwt:
         algorithm: HS256
         secret: "$JWT_SECRET"
+YAML
+	# The authorization routes are the "sigv4" route (same credentials, one
+	# identity each) plus an authz block: their rows differ from
+	# mizuchi-sigv4's only by it. timeout_ms is raised
+	# from its 100 ms default so that a decision queued behind 64 connections
+	# on a busy box is measured, not refused with a 503.
+	if $want_opa; then
+		authz_route opa "type: opa
+opa:
+  policy_file: $ROOT/config/testdata/policy/mizuchi.rego
+  query: data.mizuchi.allow
+  timeout_ms: 1000
+  cache_ttl_seconds: 300" >>"$WORK/mizuchi.yaml"
+		authz_route opanc "type: opa
+opa:
+  policy_file: $ROOT/config/testdata/policy/mizuchi.rego
+  query: data.mizuchi.allow
+  timeout_ms: 1000
+  cache_ttl_seconds: 0
+  cache_deny_ttl_seconds: 0" >>"$WORK/mizuchi.yaml"
+	fi
+	if $want_fga; then
+		for r in fga fganc; do
+			ttl=300
+			[[ $r == fganc ]] && ttl=0
+			authz_route "$r" "type: openfga
+openfga:
+  api_url: $FGA_URL
+  store_id: $FGA_STORE
+  authorization_model_id: $FGA_MODEL
+  object: \"bucket:{bucket}\"
+  relation: writer
+  user_type: user
+  timeout_ms: 1000
+  cache_ttl_seconds: $ttl
+  cache_deny_ttl_seconds: $ttl" >>"$WORK/mizuchi.yaml"
+		done
+	fi
+	cat >>"$WORK/mizuchi.yaml" <<YAML
 metrics:
   enabled: true
   port: $ADMIN_PORT
@@ -415,6 +578,11 @@ url_of() {
 	mizuchi) echo "http://127.0.0.1:$MZ_PORT/uploads/bench" ;;
 	mizuchi-sigv4) echo "http://127.0.0.1:$MZ_PORT/sigv4/bench" ;;
 	mizuchi-jwt) echo "http://127.0.0.1:$MZ_PORT/jwt/bench" ;;
+	# The example policy lets a subject write keys under "<subject>/" only.
+	mizuchi-opa) echo "http://127.0.0.1:$MZ_PORT/opa/$SIGV4_AK/bench" ;;
+	mizuchi-opa-nocache) echo "http://127.0.0.1:$MZ_PORT/opanc/$SIGV4_AK/bench" ;;
+	mizuchi-fga) echo "http://127.0.0.1:$MZ_PORT/fga/$SIGV4_AK/bench" ;;
+	mizuchi-fga-nocache) echo "http://127.0.0.1:$MZ_PORT/fganc/$SIGV4_AK/bench" ;;
 	*) echo "http://127.0.0.1:${SERVICE_PORT[$1]}/sink/bench" ;;
 	esac
 }
@@ -425,12 +593,29 @@ pids_of() {
 			out+=" -pid proxy=$p"
 		done
 	fi
+	# The authorization server is measured apart, like the sink.
+	[[ $(authz_of "$1") == fga ]] && out+=" -pid authz=$FGA_PID"
 	echo "$out -pid sink=$SINK_PID"
+}
+# tags_of prints a target's report tags besides workload, target and round.
+tags_of() {
+	local a
+	a=$(authz_of "$1")
+	[[ -z $a ]] || echo "-tag authz=$a"
+}
+# keys_of prints loadgen's key flags: the cached authorization targets cycle
+# over 16 keys per connection set, so their decisions repeat and hit the
+# decision cache (keyed by the whole decision input, key included); every
+# other target PUTs a fresh key per request.
+keys_of() {
+	case $1 in
+	mizuchi-opa | mizuchi-fga) echo "-keys 16" ;;
+	esac
 }
 # auth_of prints loadgen's auth flags for a target (no spaces in the values).
 auth_of() {
 	case $1 in
-	mizuchi-sigv4) echo "-auth sigv4 -region $SIGV4_REGION -access-key $SIGV4_AK -secret-key $SIGV4_SK" ;;
+	mizuchi-sigv4 | mizuchi-opa* | mizuchi-fga*) echo "-auth sigv4 -region $SIGV4_REGION -access-key $SIGV4_AK -secret-key $SIGV4_SK" ;;
 	mizuchi-jwt) echo "-auth jwt -jwt-secret $JWT_SECRET" ;;
 	*) echo "-auth none" ;;
 	esac
@@ -438,6 +623,7 @@ auth_of() {
 check_alive() {
 	local name p
 	alive "$SINK_PID" || { tail -n 30 "$WORK/sink.log" >&2; die "sink died"; }
+	[[ -z $FGA_PID ]] || alive "$FGA_PID" || { tail -n 30 "$WORK/openfga.log" >&2; die "openfga died"; }
 	for name in "${SERVICES[@]}"; do
 		for p in ${SERVICE_PIDS[$name]}; do
 			if ! alive "$p"; then
@@ -452,18 +638,23 @@ check_alive() {
 # Per run: DURATION plus about 1 s for loadgen's start, the requests in flight
 # at the deadline (a 64 MiB one takes from 0.1 s on a quiet machine to over a
 # second on a busy one) and the /proc reads. Per workload and target: about
-# 0.7 s of warm-up. The rounds may overrun the budget by a tenth ("about 3
-# minutes") before fewer are run: with all eight targets, three rounds of the
-# shortest runs (2 s) come to about 3 minutes.
+# 0.7 s of warm-up. The rounds may overrun the budget by a tenth ("about 4
+# minutes") before fewer are run: with all twelve targets (20 runs a round, as
+# the authorization targets skip the large workload), three rounds of the
+# shortest runs (2 s) come to about 4 minutes.
 ntargets=$(wc -w <<<"$TARGETS")
-nruns=$((${#WORKLOADS[@]} * ntargets)) # per round
+nruns=0 # per round
+for wl in "${WORKLOADS[@]}"; do
+	read -r name _ <<<"$wl"
+	nruns=$((nruns + $(targets_for "$name" | wc -w)))
+done
 slack_ms=1000
 limit=$((BUDGET * 11 / 10)) # seconds
 warmup_ms=$((nruns * 700))
 left_ms=$(((limit - SECONDS - 5) * 1000 - warmup_ms))
 if [[ -z $DURATION ]]; then
 	# As long as fits ROUNDS rounds into what the builds left, 2 s to 10 s:
-	# 10 s for two targets, 2 s for all eight.
+	# 10 s for two targets, 2 s for all twelve.
 	d=$(((BUDGET - SECONDS - 5) * 1000 - warmup_ms))
 	d=$((d / (ROUNDS * nruns) - slack_ms))
 	d=$((d > 10000 ? 10000 : d < 2000 ? 2000 : d))
@@ -476,12 +667,17 @@ if ((fit < ROUNDS)); then
 	note "ran $fit round(s) instead of $ROUNDS: ${BUDGET}s budget, ${SECONDS}s spent on builds and start-up, about $((per_round_ms / 1000))s per round of $ntargets targets at ${DURATION}s per run"
 	ROUNDS=$fit
 fi
-log "$ROUNDS round(s) x ${#WORKLOADS[@]} workloads x targets [$TARGETS], ${DURATION}s each; proxies with $WORKERS workers/threads"
+log "$ROUNDS round(s) x ${#WORKLOADS[@]} workloads x targets [$TARGETS] ($nruns runs a round; authorization targets in the small workload only), ${DURATION}s each; proxies with $WORKERS workers/threads"
 
 # --- warm-up -------------------------------------------------------------------
 # Short and unrecorded: fills pools and connection caches. A target that gets
-# no 2xx answer (e.g. Mizuchi rejects the auth) stops the script: its rows
-# would be meaningless.
+# no 2xx answer (e.g. Mizuchi rejects the auth, or a policy denies) stops the
+# script: its rows would be meaningless.
+# Every loadgen run PUTs <url>/<conn>-<seq> numbered alike, so the warm-up and
+# each round get their own folder (<url>/warmup, <url>/r<round>): no run
+# repeats another's keys, and the decision caches of the authorization routes
+# (keyed by the whole decision input, the object key included) get no hits
+# left over from an earlier run.
 # The small workload runs for 0.3 s on all its connections (filling upstream
 # connection pools); a large one sends a single body, which is enough to
 # check the path and fill pipe pools without spending seconds. On a loaded
@@ -491,10 +687,10 @@ for wl in "${WORKLOADS[@]}"; do
 	read -r name size conns <<<"$wl"
 	wconns=$conns
 	[[ $name == large ]] && wconns=1
-	for t in $TARGETS; do
+	for t in $(targets_for "$name"); do
 		for try in 1 2 3; do
 			# shellcheck disable=SC2046
-			"$BIN/loadgen" -url "$(url_of "$t")" $(auth_of "$t") -size "$size" -conns "$wconns" -duration 300ms -quiet \
+			"$BIN/loadgen" -url "$(url_of "$t")/warmup" $(auth_of "$t") $(keys_of "$t") -size "$size" -conns "$wconns" -duration 300ms -quiet \
 				-json "$WORK/warmup.json" $(pids_of "$t") >/dev/null
 			grep -q '"requests": 0,' "$WORK/warmup.json" || break
 			if ((try == 3)); then
@@ -517,15 +713,15 @@ for round in $(seq "$ROUNDS"); do
 		read -r name size conns <<<"$wl"
 		idx=$((idx + 1))
 		ti=0
-		for t in $TARGETS; do
+		for t in $(targets_for "$name"); do
 			ti=$((ti + 1))
 			check_alive
 			# Named so that the glob lists workloads in order and a round's
 			# targets in BENCH_TARGETS order, which is the order of the rows.
 			out="$WORK/runs/$idx-$name-r$(printf %03d "$round")-$(printf %02d "$ti")-$t.json"
 			# shellcheck disable=SC2046
-			"$BIN/loadgen" -url "$(url_of "$t")" $(auth_of "$t") -size "$size" -conns "$conns" -duration "${DURATION}s" \
-				$(pids_of "$t") -tag "workload=$name-$size-c$conns" -tag "target=$t" -tag "round=$round" \
+			"$BIN/loadgen" -url "$(url_of "$t")/r$round" $(auth_of "$t") $(keys_of "$t") -size "$size" -conns "$conns" -duration "${DURATION}s" \
+				$(pids_of "$t") -tag "workload=$name-$size-c$conns" -tag "target=$t" -tag "round=$round" $(tags_of "$t") \
 				-json "$out" >"$WORK/last.txt"
 			log "$name $t round $round: $(sed -n 's/^throughput *//p' "$WORK/last.txt"), $(sed -n 's/^requests *//p' "$WORK/last.txt")"
 		done
@@ -539,6 +735,34 @@ for round in $(seq "$ROUNDS"); do
 	fi
 done
 check_alive
+
+# How the authorization routes decided, from Mizuchi's metrics (warm-up
+# included): engine calls and decision-cache hits. A cached route whose cache
+# did not answer is measuring misses, and the note says so.
+if $want_opa || $want_fga; then
+	metrics=$(curl -fsS --max-time 2 "http://127.0.0.1:$ADMIN_PORT/metrics" 2>/dev/null || true)
+	# sum_series NAME ROUTE: the sum of NAME's series of route ROUTE.
+	sum_series() {
+		awk -v n="$1{" -v l="route=\"$2\"" 'index($0, n) == 1 && index($0, l) { s += $NF } END { printf "%d", s }' <<<"$metrics"
+	}
+	missed=()
+	for t in $TARGETS; do
+		case $t in
+		mizuchi-opa) r=opa ;;
+		mizuchi-opa-nocache) r=opanc ;;
+		mizuchi-fga) r=fga ;;
+		mizuchi-fga-nocache) r=fganc ;;
+		*) continue ;;
+		esac
+		calls=$(sum_series mizuchi_authz_decisions_total "$r")
+		hits=$(sum_series mizuchi_authz_cache_hits_total "$r")
+		log "$t (route $r): $calls engine calls, $hits decision-cache hits"
+		[[ $r == *nc ]] || ((hits * 100 >= calls + hits)) || missed+=("$t")
+	done
+	if ((${#missed[@]} > 0)); then
+		note "${missed[*]}: under 1% decision-cache hits: the cache is keyed by the whole decision input, the object key included, and loadgen PUTs a fresh key every request, so these rows measure cache misses (lookup, engine call, insert), not hits"
+	fi
+fi
 ((done_rounds >= 3)) || NOTES+=("fewer than 3 rounds: the spreads are not meaningful; raise BENCH_BUDGET")
 
 if $want_haproxy; then

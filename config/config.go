@@ -13,6 +13,10 @@ type Config struct {
 	// Tracing is accepted for compatibility with the original format and
 	// validated, but this build exports no traces (see Ignored).
 	Tracing Tracing `yaml:"tracing"`
+	// STS is the AssumeRoleWithWebIdentity endpoint on the S3 listener:
+	// clients trade an OIDC token for short-lived SigV4 credentials. nil
+	// (no sts section) = off.
+	STS *STS `yaml:"sts"`
 
 	// DevDataDir is set only by Dev: the directory the embedded development
 	// S3 backend stores objects under. Empty for a loaded configuration.
@@ -67,6 +71,19 @@ type Server struct {
 	// HTTP; both files must exist. The certificate is reloaded on SIGHUP.
 	// Default: off.
 	TLS TLS `yaml:"tls"`
+	// UploadIDSecret seals the multipart upload ids the gateway hands out,
+	// so an upload id is accepted only from the identity that started the
+	// upload, on the same route and key (package policy/uploadid). At least
+	// 32 bytes; put it in the environment: "${MIZUCHI_UPLOAD_ID_SECRET}".
+	// The loader makes it the first entry of UploadIDSecrets; read that.
+	// Default none. Required when a route has more than one identity (auth
+	// enabled with jwt, or with sigv4 credentials of more than one subject).
+	UploadIDSecret string `yaml:"upload_id_secret"`
+	// UploadIDSecrets is the rotation list: the first seals new upload ids,
+	// all of them open. To rotate, put the new secret first and keep the old
+	// one until max_upload_age has passed. Each at least 32 bytes. After
+	// loading it holds UploadIDSecret first (once). Default none.
+	UploadIDSecrets []string `yaml:"upload_id_secrets"`
 }
 
 // ZeroCopy is the original server.zero_copy section.
@@ -103,12 +120,11 @@ type Bucket struct {
 	// Auth is authentication; parsed and validated, not implemented in this
 	// build (see Unsupported). Default: off.
 	Auth Auth `yaml:"auth"`
-	// Authz is authorization; parsed and validated, not implemented in this
-	// build (see Unsupported). Default: off.
+	// Authz is authorization by OPA (embedded or server) and/or OpenFGA,
+	// after authentication. Default: off.
 	Authz Authz `yaml:"authz"`
-	// Upload is the original multipart tuning. Accepted and validated; the
-	// gateway passes the client's own multipart calls through, so it has no
-	// effect here.
+	// Upload is the route's upload handling: auto-multipart tuning, key
+	// template, upload id lifetime and upload limits.
 	Upload Upload `yaml:"upload"`
 	// AllowHead allows HeadObject on this route. Default false.
 	AllowHead bool `yaml:"allow_head"`
@@ -162,8 +178,10 @@ type S3 struct {
 	ForcePathStyle *bool `yaml:"force_path_style"`
 }
 
-// Upload is the original per-route multipart tuning (no effect in this
-// build).
+// Upload is a route's upload handling: the original multipart tuning
+// (multipart_threshold, part_size, concurrent_parts), which drives
+// auto-multipart, and the additions key_template, max_upload_age_seconds,
+// max_object_size, max_part_size and allowed_content_types.
 //
 // A PutObject larger than MultipartThreshold, or a chunked one of unknown
 // length, is uploaded as a multipart upload of PartSize parts, up to
@@ -176,6 +194,26 @@ type Upload struct {
 	MultipartThreshold Size `yaml:"multipart_threshold"` // default 5GiB
 	PartSize           Size `yaml:"part_size"`           // default 16MiB, at least 5MiB
 	ConcurrentParts    int  `yaml:"concurrent_parts"`    // default 4, at least 1
+
+	// KeyTemplate maps the client's key to the key stored upstream (after
+	// s3.key_prefix), e.g. "{subject}/{key}" or
+	// "{claims.tenant}/{date}/{key}"; see package policy/keytemplate.
+	// Default "{key}" (the client's key).
+	KeyTemplate string `yaml:"key_template"`
+	// MaxUploadAge is how long a multipart upload id stays valid after
+	// CreateMultipartUpload; later calls with it get 404 NoSuchUpload. YAML:
+	// max_upload_age_seconds (number of seconds or "168h"). Default 7 days.
+	MaxUploadAge time.Duration `yaml:"max_upload_age_seconds,s"`
+	// MaxObjectSize is the largest object a client may upload. Default 0 =
+	// S3's limit, 5TiB.
+	MaxObjectSize Size `yaml:"max_object_size"`
+	// MaxPartSize is the largest part of a client's multipart upload.
+	// Default 0 = S3's limit, 5GiB; otherwise 5MiB..5GiB.
+	MaxPartSize Size `yaml:"max_part_size"`
+	// AllowedContentTypes are media type globs ("image/*",
+	// "application/pdf", "*"); see policy/limits.MatchContentType. Default
+	// none = any content type.
+	AllowedContentTypes []string `yaml:"allowed_content_types"`
 }
 
 // Auth is a route's authentication (original keys: enabled, jwt, sigv4).
@@ -267,12 +305,25 @@ type SigV4Credential struct {
 
 // Authorization types.
 const (
-	AuthzOPA       = "opa"        // embedded Rego (opa.policy or opa.policy_file)
+	AuthzOPA       = "opa"        // embedded Rego (opa.policy, opa.policy_file or opa.bundle)
 	AuthzOPAServer = "opa_server" // remote OPA (opa.url)
 	AuthzOpenFGA   = "openfga"    // OpenFGA check API
 )
 
-// Authz is a route's authorization. Original keys: enabled, opa, openfga.
+// Authorization fail modes (Authz.FailMode).
+const (
+	FailClosed = "closed" // an engine that cannot decide denies (503)
+	FailOpen   = "open"   // an engine that cannot decide allows (counted)
+)
+
+// Authz is a route's authorization. Original keys: enabled, opa, openfga;
+// engines and fail_mode are additions.
+//
+// One engine is configured either with the original top-level type/opa/
+// openfga keys or as the single entry of engines; several engines only with
+// engines. The two forms are exclusive. After loading, Engines always holds
+// the complete list (the top-level engine becomes Engines[0], sharing its
+// *OPA and *OpenFGA), so the gateway reads only Engines and FailMode.
 type Authz struct {
 	// Enabled turns authorization on. Default false.
 	Enabled bool `yaml:"enabled"`
@@ -281,15 +332,39 @@ type Authz struct {
 	Type    string   `yaml:"type"`
 	OPA     *OPA     `yaml:"opa"`     // nil when absent
 	OpenFGA *OpenFGA `yaml:"openfga"` // nil when absent
+	// Engines are asked in order and must all allow; the first denial
+	// decides. Default: the top-level engine, if any.
+	Engines []AuthzEngine `yaml:"engines"`
+	// FailMode applies when an engine cannot decide (server down, timeout,
+	// a bad policy result): FailClosed refuses the request, FailOpen lets
+	// it through. Default "closed".
+	FailMode string `yaml:"fail_mode"`
+}
+
+// AuthzEngine is one entry of authz.engines: a type and the section it
+// reads. Type is inferred as for Authz.Type; an entry has exactly one of
+// opa and openfga.
+type AuthzEngine struct {
+	Type    string   `yaml:"type"`
+	OPA     *OPA     `yaml:"opa"`     // nil when absent
+	OpenFGA *OpenFGA `yaml:"openfga"` // nil when absent
 }
 
 // OPA configures embedded Rego or a remote OPA server. Original keys: url,
 // policy_path, timeout_seconds, cache_ttl_seconds, cache_max_entries.
+//
+// Embedded policies are Rego v1 (a bundle's manifest may say otherwise) and
+// cannot call http.send or net.lookup_ip_addr: embedded evaluation never
+// waits for I/O. The policy's result is a boolean or {"allow": bool,
+// "reason": string}; undefined denies.
 type OPA struct {
 	// Policy is inline Rego source; PolicyFile reads it from a file (which
-	// must exist). Exactly one for type opa.
+	// must exist); Bundle loads a directory of .rego files with optional
+	// data.json/data.yaml, or an OPA bundle .tar.gz (which must exist).
+	// Exactly one of the three for type opa.
 	Policy     string `yaml:"policy"`
 	PolicyFile string `yaml:"policy_file"`
+	Bundle     string `yaml:"bundle"`
 	// Query evaluated by embedded OPA. Default "data.mizuchi.allow".
 	Query string `yaml:"query"`
 	// URL is the OPA server base URL (type opa_server).
@@ -298,11 +373,18 @@ type OPA struct {
 	// after /v1/data/ ("/v1/data/mizuchi/allow" and "mizuchi/allow" both
 	// become "mizuchi/allow"). Default "mizuchi/allow".
 	PolicyPath string `yaml:"policy_path"`
+	// BearerToken is sent as "Authorization: Bearer" to the OPA server
+	// (type opa_server). Default none.
+	BearerToken string `yaml:"bearer_token"`
 	// Timeout of one decision. YAML: timeout_ms, or the original
-	// timeout_seconds. Default 5s.
+	// timeout_seconds. Default 100ms.
 	Timeout time.Duration `yaml:"timeout_ms,ms" alias:"timeout_seconds,s"`
-	// CacheTTL of decisions. YAML: cache_ttl_seconds. Default 60s; 0 = none.
+	// CacheTTL is how long an allow is cached. YAML: cache_ttl_seconds.
+	// Default 60s; 0 = not cached.
 	CacheTTL time.Duration `yaml:"cache_ttl_seconds,s"`
+	// CacheDenyTTL is how long a denial is cached. YAML:
+	// cache_deny_ttl_seconds. Default 5s; 0 = not cached.
+	CacheDenyTTL time.Duration `yaml:"cache_deny_ttl_seconds,s"`
 	// CacheMaxEntries bounds the decision cache. Default 1000.
 	CacheMaxEntries int `yaml:"cache_max_entries"`
 }
@@ -323,14 +405,25 @@ type OpenFGA struct {
 	// Relation checked for uploads. Default "writer" (the original mapped
 	// uploads to writer).
 	Relation string `yaml:"relation"`
-	// ObjectType and UserType build the tuple "<user_type>:<subject>",
-	// "<object_type>:<resource>". Defaults "bucket" and "user".
+	// ObjectType and UserType: the check's user is "<user_type>:<subject>";
+	// ObjectType gives Object's default. Defaults "bucket" and "user".
 	ObjectType string `yaml:"object_type"`
 	UserType   string `yaml:"user_type"`
-	// Timeout of one check. YAML: timeout_ms or timeout_seconds. Default 5s.
+	// Object is the template of the checked object, "<type>:<id>", where the
+	// id may use {bucket} (route name), {key} (object key), {prefix} (the
+	// key before its last '/', empty when none) and {subject}, e.g.
+	// "folder:{bucket}/{prefix}". Default "<object_type>:{bucket}". A
+	// request whose expansion is not a valid OpenFGA object is denied.
+	Object string `yaml:"object"`
+	// Timeout of one check. YAML: timeout_ms or timeout_seconds.
+	// Default 100ms.
 	Timeout time.Duration `yaml:"timeout_ms,ms" alias:"timeout_seconds,s"`
-	// CacheTTL of decisions. YAML: cache_ttl_seconds. Default 60s; 0 = none.
+	// CacheTTL is how long an allow is cached. YAML: cache_ttl_seconds.
+	// Default 60s; 0 = not cached.
 	CacheTTL time.Duration `yaml:"cache_ttl_seconds,s"`
+	// CacheDenyTTL is how long a denial is cached. YAML:
+	// cache_deny_ttl_seconds. Default 5s; 0 = not cached.
+	CacheDenyTTL time.Duration `yaml:"cache_deny_ttl_seconds,s"`
 	// CacheMaxEntries bounds the decision cache. Default 1000.
 	CacheMaxEntries int `yaml:"cache_max_entries"`
 }
@@ -372,4 +465,57 @@ type Batch struct {
 	MaxQueueSize       int           `yaml:"max_queue_size"`            // default 2048
 	ScheduledDelay     time.Duration `yaml:"scheduled_delay_millis,ms"` // default 5s
 	MaxExportBatchSize int           `yaml:"max_export_batch_size"`     // default 512
+}
+
+// STS configures the stateless AssumeRoleWithWebIdentity endpoint (package
+// policy/sts). A client presents an OIDC token verified with JWT, names one
+// of Roles and receives temporary SigV4 credentials whose session token is
+// sealed with Secrets: no state is kept anywhere.
+type STS struct {
+	// Enabled turns the endpoint on; then jwt, roles and secrets are
+	// required. Default false.
+	Enabled bool `yaml:"enabled"`
+	// JWT verifies the web identity tokens: the same keys and checks as a
+	// route's auth.jwt (issuer, audience, algorithms, keys or jwks_url,
+	// leeway, subject_claim). token_sources has no effect here: the token
+	// is the WebIdentityToken parameter.
+	JWT JWT `yaml:"jwt"`
+	// Roles a token may assume, by RoleArn. At least one when enabled.
+	Roles []STSRole `yaml:"roles"`
+	// Secrets seal the session tokens: the first seals, all of them open.
+	// To rotate, put the new secret first and keep the old one until the
+	// longest max_duration_seconds has passed. Each at least 32 bytes; put
+	// them in the environment. Required when enabled.
+	Secrets []string `yaml:"secrets"`
+}
+
+// STSRole is one role of sts.roles.
+type STSRole struct {
+	// ARN is the RoleArn clients send: "arn:" then any text (AWS SDKs
+	// send whatever the user set), 20 to 2048 bytes, unique, e.g.
+	// "arn:aws:iam::123456789012:role/uploader". Required.
+	ARN string `yaml:"arn"`
+	// Routes are the bucket names (buckets[].name) the credentials may
+	// upload to. At least one.
+	Routes []string `yaml:"routes"`
+	// KeyTemplate scopes every key: the credentials may only upload keys
+	// (as the client names them) that start with its expansion, fixed when
+	// the credentials are issued. Placeholders {sub} or {subject} (the
+	// token's subject) and {claims.NAME} (a string or integer claim), as
+	// in upload.key_template; a value that is missing, empty, "." or "..",
+	// or contains '/' refuses the AssumeRoleWithWebIdentity call with
+	// AccessDenied. It must end with '/' so that one subject's prefix is
+	// never the start of another's (with "{sub}", subject "al" could write
+	// "alice..."). Default "" = any key.
+	KeyTemplate string `yaml:"key_template"`
+	// RequiredClaims must all hold for a token to assume the role: claim
+	// name -> one value or a list of values. A claim holds when its value
+	// (or, for a list claim such as groups, one of its elements) equals one
+	// of the listed values; booleans and numbers compare by their JSON
+	// text ("true", "42"). Default none.
+	RequiredClaims map[string][]string `yaml:"required_claims"`
+	// MaxDuration is the longest session a client may ask for with
+	// DurationSeconds (900 seconds up to this). YAML: max_duration_seconds.
+	// Default 3600 (1h); 15m to 12h.
+	MaxDuration time.Duration `yaml:"max_duration_seconds,s"`
 }

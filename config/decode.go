@@ -140,6 +140,9 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value, unit string
 	case t.Kind() == reflect.Slice:
 		d.sequence(n, path, v)
 		return
+	case t.Kind() == reflect.Map && t.Key().Kind() == reflect.String:
+		d.stringMap(n, path, v)
+		return
 	}
 	s, null, ok := d.scalar(n, path, t)
 	if !ok || null {
@@ -290,6 +293,39 @@ func (d *decoder) sequence(n *yaml.Node, path string, v reflect.Value) {
 	v.Set(out)
 }
 
+// stringMap decodes a mapping with free-form keys (sts required_claims)
+// into a map keyed by string. Keys are taken literally (no ${VAR}); each
+// value is decoded as the map's element type.
+func (d *decoder) stringMap(n *yaml.Node, path string, v reflect.Value) {
+	if isNull(n) {
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n, path, "must be a mapping, not %s", kindName(n))
+		return
+	}
+	t := v.Type()
+	out := reflect.MakeMapWithSize(t, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		kn, vn := n.Content[i], n.Content[i+1]
+		if kn.Kind != yaml.ScalarNode {
+			d.errorf(kn, path, "keys must be strings, not %s", kindName(kn))
+			continue
+		}
+		p := joinPath(path, kn.Value)
+		k := reflect.ValueOf(kn.Value).Convert(t.Key())
+		if out.MapIndex(k).IsValid() {
+			d.errorf(kn, p, "duplicate key")
+			continue
+		}
+		d.lines[p] = kn.Line
+		e := reflect.New(t.Elem()).Elem()
+		d.decode(vn, p, e, "")
+		out.SetMapIndex(k, e)
+	}
+	v.Set(out)
+}
+
 type fieldInfo struct {
 	index   int
 	unit    string
@@ -389,6 +425,8 @@ func typeName(t reflect.Type) string {
 		return "an integer"
 	case reflect.Float64:
 		return "a number"
+	case reflect.Map:
+		return "a mapping"
 	}
 	return t.String()
 }

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mizuchi-gw/mizuchi/policy/keytemplate"
 )
 
 // All defaults live in this file: setDefaults methods fill a fresh value
@@ -44,7 +46,9 @@ func (s *Server) setDefaults() {
 }
 
 func (b *Bucket) setDefaults() {
-	b.Upload = Upload{MultipartThreshold: 5 << 30, PartSize: 16 << 20, ConcurrentParts: 4}
+	b.Upload = Upload{MultipartThreshold: 5 << 30, PartSize: 16 << 20, ConcurrentParts: 4,
+		KeyTemplate: keytemplate.Default, MaxUploadAge: 7 * 24 * time.Hour}
+	b.Authz.FailMode = FailClosed
 }
 
 func (j *JWT) setDefaults() {
@@ -55,6 +59,16 @@ func (j *JWT) setDefaults() {
 	j.TokenSources = []TokenSource{{Type: "bearer"}}
 }
 
+// setDefaults: an sts section starts with the JWT defaults (its jwt is a
+// struct, not a pointer, so the decoder does not default it on its own).
+func (s *STS) setDefaults() {
+	s.JWT.setDefaults()
+}
+
+func (r *STSRole) setDefaults() {
+	r.MaxDuration = time.Hour
+}
+
 func (s *SigV4) setDefaults() {
 	s.Service = "s3"
 	s.MaxClockSkew = 5 * time.Minute
@@ -62,8 +76,9 @@ func (s *SigV4) setDefaults() {
 
 func (o *OPA) setDefaults() {
 	o.Query = "data.mizuchi.allow"
-	o.Timeout = 5 * time.Second
+	o.Timeout = 100 * time.Millisecond
 	o.CacheTTL = 60 * time.Second
+	o.CacheDenyTTL = 5 * time.Second
 	o.CacheMaxEntries = 1000
 }
 
@@ -71,8 +86,9 @@ func (o *OpenFGA) setDefaults() {
 	o.Relation = "writer"
 	o.ObjectType = "bucket"
 	o.UserType = "user"
-	o.Timeout = 5 * time.Second
+	o.Timeout = 100 * time.Millisecond
 	o.CacheTTL = 60 * time.Second
+	o.CacheDenyTTL = 5 * time.Second
 	o.CacheMaxEntries = 1000
 }
 
@@ -94,22 +110,17 @@ func (c *Config) finish() {
 	for i, d := range s.VirtualHostDomains {
 		s.VirtualHostDomains[i] = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(d)), ".")
 	}
+	if k := s.UploadIDSecret; k != "" && (len(s.UploadIDSecrets) == 0 || s.UploadIDSecrets[0] != k) {
+		// upload_id_secret seals: first, and only once.
+		s.UploadIDSecrets = append([]string{k}, slices.DeleteFunc(slices.Clone(s.UploadIDSecrets), func(x string) bool { return x == k })...)
+	}
 	for i := range c.Buckets {
 		b := &c.Buckets[i]
 		if b.PathPrefix == "" && b.Name != "" {
 			b.PathPrefix = "/" + b.Name
 		}
 		if j := b.Auth.JWT; j != nil {
-			if j.Algorithm != "" && !slices.Contains(j.Algorithms, j.Algorithm) {
-				j.Algorithms = append([]string{j.Algorithm}, j.Algorithms...)
-			}
-			if len(j.Algorithms) == 0 {
-				if j.Secret != "" {
-					j.Algorithms = []string{"HS256"}
-				} else {
-					j.Algorithms = []string{"RS256"}
-				}
-			}
+			j.finish()
 		}
 		if c := b.CORS; c != nil && len(c.AllowedHeaders) == 0 {
 			c.AllowedHeaders = []string{"*"}
@@ -117,24 +128,85 @@ func (c *Config) finish() {
 		if v := b.Auth.SigV4; v != nil && v.Region == "" {
 			v.Region = b.S3.Region
 		}
-		a := &b.Authz
-		if a.Type == "" {
-			switch {
-			case a.OPA != nil && a.OPA.URL != "":
-				a.Type = AuthzOPAServer
-			case a.OPA != nil:
-				a.Type = AuthzOPA
-			case a.OpenFGA != nil:
-				a.Type = AuthzOpenFGA
-			}
+		b.Authz.finish()
+	}
+	if s := c.STS; s != nil {
+		s.JWT.finish()
+	}
+}
+
+// finish merges the original single algorithm into Algorithms and defaults
+// them: HS256 with a secret, else RS256.
+func (j *JWT) finish() {
+	if j.Algorithm != "" && !slices.Contains(j.Algorithms, j.Algorithm) {
+		j.Algorithms = append([]string{j.Algorithm}, j.Algorithms...)
+	}
+	if len(j.Algorithms) == 0 {
+		if j.Secret != "" {
+			j.Algorithms = []string{"HS256"}
+		} else {
+			j.Algorithms = []string{"RS256"}
 		}
-		if o := a.OPA; o != nil {
-			p := strings.Trim(o.PolicyPath, "/")
-			p = strings.TrimPrefix(p, "v1/data/")
-			if p == "" {
-				p = "mizuchi/allow"
-			}
-			o.PolicyPath = p
+	}
+}
+
+// finish infers engine types, normalizes the engine sections and makes
+// Engines the complete list: the top-level engine becomes Engines[0] when
+// engines is not given. Validate reports a top-level engine given together
+// with engines (see topLevelEngine).
+func (a *Authz) finish() {
+	if a.FailMode == "" {
+		a.FailMode = FailClosed
+	}
+	if a.Type == "" {
+		a.Type = inferAuthzType(a.OPA, a.OpenFGA)
+	}
+	if len(a.Engines) == 0 && a.hasTopLevel() {
+		a.Engines = []AuthzEngine{{Type: a.Type, OPA: a.OPA, OpenFGA: a.OpenFGA}}
+	}
+	for i := range a.Engines {
+		e := &a.Engines[i]
+		if e.Type == "" {
+			e.Type = inferAuthzType(e.OPA, e.OpenFGA)
 		}
+		e.OPA.finish()
+		e.OpenFGA.finish()
+	}
+	a.OPA.finish() // the top-level sections, when engines is given too
+	a.OpenFGA.finish()
+}
+
+// hasTopLevel reports whether the original single-engine keys are used.
+func (a *Authz) hasTopLevel() bool { return a.Type != "" || a.OPA != nil || a.OpenFGA != nil }
+
+// inferAuthzType: opa with url -> opa_server, opa without url -> opa,
+// openfga -> openfga, nothing -> "".
+func inferAuthzType(o *OPA, f *OpenFGA) string {
+	switch {
+	case o != nil && o.URL != "":
+		return AuthzOPAServer
+	case o != nil:
+		return AuthzOPA
+	case f != nil:
+		return AuthzOpenFGA
+	}
+	return ""
+}
+
+func (o *OPA) finish() {
+	if o == nil {
+		return
+	}
+	p := strings.Trim(o.PolicyPath, "/")
+	p = strings.TrimPrefix(p, "v1/data/")
+	if p == "" {
+		p = "mizuchi/allow"
+	}
+	o.PolicyPath = p
+}
+
+func (f *OpenFGA) finish() {
+	if f != nil && f.Object == "" && f.ObjectType != "" {
+		f.Object = f.ObjectType + ":{bucket}"
 	}
 }

@@ -31,17 +31,41 @@
 // max_connections, tls}, s3.{session_token, key_prefix, force_path_style},
 // jwt.{algorithms, public_key_file, leeway_seconds, subject_claim,
 // jwks_min_refresh_seconds}, token source type cookie,
-// sigv4.credentials, authz.type, opa.{policy, policy_file, query, timeout_ms},
-// openfga.{api_url, authorization_model_id, api_token, relation, object_type,
-// user_type, timeout_ms} and buckets[].allow_head. testdata/example.yaml
-// shows every key with its default.
+// sigv4.credentials, authz.{type, engines, fail_mode},
+// opa.{policy, policy_file, bundle, query, bearer_token, timeout_ms,
+// cache_deny_ttl_seconds}, openfga.{api_url, authorization_model_id,
+// api_token, relation, object_type, user_type, object, timeout_ms,
+// cache_deny_ttl_seconds} and buckets[].allow_head. testdata/example.yaml
+// shows every key with its default; testdata/policy/mizuchi.rego is an
+// example policy for embedded OPA or an OPA server.
 //
 // Differences from the original, all stricter: unknown keys are errors (the
 // original ignored them), an unset ${VAR} without default is an error (the
 // original left the text in place), values are validated with their key
 // path, and path_prefix defaults to "/" + name instead of being required.
 // Sizes also accept units ("1MiB"). Where the original docs and code
-// disagreed on a default, the docs won (OPA/OpenFGA cache TTL 60s).
+// disagreed on a default, the docs won (OPA/OpenFGA cache TTL 60s). The
+// OPA/OpenFGA timeout defaults to 100ms (the original's 5s would hold an
+// upload that long behind a stalled engine).
+//
+// Uploads are bound to their uploader with the additions
+// server.{upload_id_secret, upload_id_secrets} and
+// upload.{key_template, max_upload_age_seconds, max_object_size,
+// max_part_size, allowed_content_types}. A configuration with a route that
+// has more than one identity (auth enabled with jwt, or sigv4 credentials of
+// more than one subject) is refused without server.upload_id_secret (an
+// original configuration with such a route must add it): the secret seals
+// multipart upload ids so that one works only for the identity, route and
+// key it was issued to.
+//
+// The sts section (an addition: enabled, jwt, roles[{arn, routes,
+// key_template, required_claims, max_duration_seconds}], secrets) serves
+// AssumeRoleWithWebIdentity on the S3 listener (package policy/sts). Its
+// jwt takes the keys of a route's auth.jwt and is validated the same way;
+// when enabled, jwt.issuer, jwt.audience, at least one role, sts.secrets
+// and server.upload_id_secret are required, role ARNs are unique and start
+// with "arn:", and routes name buckets. required_claims is a mapping of
+// claim name to one value or a list (the one mapping with free-form keys).
 //
 // # Guarantees
 //
@@ -68,10 +92,11 @@
 //
 // # Not implemented yet
 //
-// authz is parsed and validated but not implemented by this build (auth
-// and server.tls are): Unsupported lists it and the binary refuses such a
-// configuration instead of serving it unprotected. Ignored lists accepted
-// settings without effect (tracing).
+// Everything but tracing is implemented (auth, authz and server.tls
+// included). Unsupported lists configured features this build cannot serve
+// (none today) and the binary refuses such a configuration instead of
+// serving it unprotected. Ignored lists accepted settings without effect
+// (tracing).
 //
 // # Decisions
 //
@@ -87,6 +112,10 @@
 //     no address is given.
 //   - Upstream addressing: see S3.UsePathStyle (path-style for custom
 //     endpoints, virtual-hosted for AWS, force_path_style overrides).
-//   - Relative file names (tls, public_key_file, policy_file) are relative to
-//     the working directory, and must exist when the file is loaded.
+//   - Relative file names (tls, public_key_file, policy_file, bundle) are
+//     relative to the working directory, and must exist when the file is
+//     loaded.
+//   - authz: the original single engine (type/opa/openfga) and the engines
+//     list are exclusive; after loading Authz.Engines always holds the
+//     complete list, so the gateway reads only Engines and FailMode.
 package config

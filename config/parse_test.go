@@ -42,7 +42,8 @@ func TestParse_Defaults(t *testing.T) {
 	if b.PathPrefix != "/uploads" || b.Auth.Enabled || b.Auth.JWT != nil || b.Authz.Enabled || b.AllowHead {
 		t.Fatalf("unexpected bucket defaults: %+v", b)
 	}
-	if b.Upload != (Upload{MultipartThreshold: 5 << 30, PartSize: 16 << 20, ConcurrentParts: 4}) {
+	if !reflect.DeepEqual(b.Upload, Upload{MultipartThreshold: 5 << 30, PartSize: 16 << 20, ConcurrentParts: 4,
+		KeyTemplate: "{key}", MaxUploadAge: 7 * 24 * time.Hour}) {
 		t.Fatalf("unexpected upload defaults: %+v", b.Upload)
 	}
 	if !c.Metrics.Enabled || c.Metrics.Port != 9090 || c.Tracing.Enabled {
@@ -86,7 +87,8 @@ func TestParse_Example(t *testing.T) {
 	if v := b.Auth.SigV4; v == nil || v.Region != "us-east-1" || v.Credentials[0].SecretKey != "example-client-secret" {
 		t.Fatalf("unexpected sigv4: %+v", v)
 	}
-	if b.Authz.Type != AuthzOPA || b.Authz.OPA.Timeout != 5*time.Second || b.Authz.OpenFGA.Relation != "writer" {
+	if b.Authz.Type != AuthzOPA || b.Authz.OPA.Timeout != 100*time.Millisecond || b.Authz.OpenFGA.Relation != "writer" ||
+		len(b.Authz.Engines) != 1 || b.Authz.Engines[0].OPA != b.Authz.OPA || b.Authz.FailMode != FailClosed {
 		t.Fatalf("unexpected authz: %+v", b.Authz)
 	}
 
@@ -106,7 +108,7 @@ func TestParse_Original(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := mustParse(t, string(data), map[string]string{
+	c := mustParse(t, withUploadIDSecret(string(data)), map[string]string{
 		"AWS_ACCESS_KEY": "AK", "AWS_SECRET_KEY": "SK", "JWT_SECRET": "jwt",
 		"SIGV4_ACCESS_KEY": "CAK", "SIGV4_SECRET_KEY": "CSK",
 		"OPENFGA_STORE_ID": "store", "OPENFGA_MODEL_ID": "model",
@@ -137,12 +139,8 @@ func TestParse_Original(t *testing.T) {
 	if !c.Tracing.Enabled || c.Tracing.ServiceName != "mizuchi-uploadr" || c.Tracing.Batch.ScheduledDelay != 5*time.Second {
 		t.Fatalf("unexpected tracing: %+v", c.Tracing)
 	}
-	want := []string{
-		"buckets[1].authz.enabled: authorization (opa_server) is not implemented in this build (bucket \"private-uploads\")",
-		"buckets[2].authz.enabled: authorization (openfga) is not implemented in this build (bucket \"partner-uploads\")",
-	}
-	if got := c.Unsupported(); !reflect.DeepEqual(got, want) {
-		t.Fatalf("unexpected Unsupported;\ngot  %q\nwant %q", got, want)
+	if got := c.Unsupported(); len(got) != 0 {
+		t.Fatalf("unexpected Unsupported: %q; want none (authz is implemented)", got)
 	}
 	if got := c.Ignored(); len(got) != 1 || !strings.HasPrefix(got[0], "tracing.enabled:") {
 		t.Fatalf("unexpected Ignored: %q", got)
@@ -179,7 +177,7 @@ func TestParse_Success(t *testing.T) {
 				c.Server.HeaderTimeout == 2500*time.Millisecond && c.Server.IdleTimeout == time.Minute
 		})
 	// Aliases and anchors.
-	f(minimal+`    authz:
+	f(withUploadIDSecret(minimal)+`    authz:
       openfga: &fga {url: "http://fga:8080", store_id: s, timeout_seconds: 2}
     auth:
       jwt: {algorithms: [RS256, ES256], jwks_url: "https://idp/jwks", audience: [a, b]}
@@ -319,7 +317,7 @@ func TestParse_Failure(t *testing.T) {
 	f(bucket("    authz: {enabled: true}\n"), "buckets[0].authz: enabled, but neither opa nor openfga is configured")
 	f(bucket("    authz: {type: cedar}\n"), `buckets[0].authz.type: invalid type "cedar": want opa, opa_server or openfga`)
 	f(bucket("    authz: {type: openfga}\n"), `buckets[0].authz.openfga: is required for type "openfga"`)
-	f(bucket("    authz: {enabled: true, opa: {}}\n"), "buckets[0].authz.opa: type opa needs policy or policy_file")
+	f(bucket("    authz: {enabled: true, opa: {}}\n"), "buckets[0].authz.opa: type opa needs policy, policy_file or bundle")
 	f(bucket("    authz: {enabled: true, type: opa_server, opa: {}}\n"), "buckets[0].authz.opa.url: is required for type opa_server")
 	f(bucket("    authz: {opa: {url: \"opa:8181\"}}\n"), "buckets[0].authz.opa.url: must be an http:// or https:// URL")
 	f(bucket("    authz: {opa: {policy: p, policy_file: f}}\n"), "buckets[0].authz.opa: policy and policy_file are exclusive")

@@ -45,6 +45,7 @@ func (c *Config) Validate() error {
 		v.errorf("metrics.port", "must be between 1 and 65535, got %d", c.Metrics.Port)
 	}
 	c.validateTracing(v)
+	c.validateSTS(v)
 	if len(v.errs) > 0 {
 		return joinErrors(v.errs)
 	}
@@ -111,6 +112,7 @@ func (c *Config) validateServer(v *validator) {
 		checkFile(v, "server.tls.cert_file", t.CertFile)
 		checkFile(v, "server.tls.key_file", t.KeyFile)
 	}
+	c.validateUploadIDSecrets(v)
 }
 
 func (c *Config) validateBucket(v *validator, p string, b *Bucket) {
@@ -164,6 +166,7 @@ func (c *Config) validateBucket(v *validator, p string, b *Bucket) {
 	if u.ConcurrentParts < 1 {
 		v.errorf(p+".upload.concurrent_parts", "must be at least 1, got %d", u.ConcurrentParts)
 	}
+	validateUploadLimits(v, p+".upload", u)
 	validateAuth(v, p+".auth", &b.Auth)
 	if c := b.CORS; c != nil {
 		cp := p + ".cors"

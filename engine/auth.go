@@ -37,8 +37,10 @@ var (
 // long-lived configuration or a cached policy.Identity: copying it costs
 // nothing.
 type identity struct {
-	method  string // "", "sigv4" or "jwt"
-	subject string
+	method    string // "", "sigv4" or "jwt"
+	subject   string
+	accessKey string         // sigv4
+	claims    map[string]any // jwt: the verified claims (shared, read-only)
 }
 
 // authFailure is a refused authentication, built only on failure.
@@ -110,7 +112,7 @@ func (s *Server) authenticate(st *connState, sc *loopScratch, a *Auth, req *http
 	if err == nil {
 		st.kidRefreshed = false
 		authJWTOK.Inc()
-		return authResult{id: identity{method: "jwt", subject: ident.Subject}}
+		return authResult{id: identity{method: "jwt", subject: ident.Subject, claims: ident.Claims}}
 	}
 	if errors.Is(err, policy.ErrUnknownKey) && !st.kidRefreshed {
 		// The token names a key we have not fetched: refresh the JWKS off
@@ -145,7 +147,7 @@ func (s *Server) authSigV4(sc *loopScratch, cfg *sigv4.VerifyConfig, req *httppa
 	err := sc.verifier.Verify(cfg, &in, &sc.verified)
 	if err == nil {
 		authSigV4OK.Inc()
-		r := authResult{id: identity{method: "sigv4", subject: sc.verified.Key.Subject}}
+		r := authResult{id: identity{method: "sigv4", subject: sc.verified.Key.Subject, accessKey: sc.verified.Key.AccessKey}}
 		ph := sc.verified.PayloadHash
 		switch {
 		case bytes.Equal(ph, streamingSigned):
@@ -204,7 +206,11 @@ func (s *Server) refuseAuth(c gnet.Conn, st *connState, sc *loopScratch, headLen
 		msg = f.e.Message
 	}
 	authFailures.Inc()
-	return s.refuseWith(c, st, sc, headLen, rt.m, o, f.e.Code, f.e.Status, msg, f.wwwAuth, f.xml)
+	var hdr string
+	if f.wwwAuth != "" {
+		hdr = "WWW-Authenticate: " + f.wwwAuth + "\r\n"
+	}
+	return s.refuseWith(c, st, sc, headLen, rt.m, o, f.e.Code, f.e.Status, msg, hdr, f.xml)
 }
 
 // isStreamingSigned reports a payload mode with chunk signatures.

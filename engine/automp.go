@@ -38,13 +38,6 @@ import (
 // bounded by PartSize x (Concurrent + 1); at most maxAutoMultipart run at
 // once (more get 503 SlowDown). The bytes count as the copy path.
 
-// UploadConfig is a route's auto-multipart tuning (config buckets[].upload).
-type UploadConfig struct {
-	Threshold  int64 // PutObject bodies above it become multipart uploads; 0 = 5 GiB
-	PartSize   int64 // 0 = 16 MiB; raised so that a known length fits 10,000 parts
-	Concurrent int   // parts in flight; 0 = 4
-}
-
 const (
 	maxAutoMultipart   = 8
 	maxParts           = 10000
@@ -98,9 +91,28 @@ type bodySource struct {
 	dec       []byte // chunked mode: decoded bytes
 	pending   []byte // decoded bytes not yet returned
 	eof       bool
+	limit     int64 // the route's max_object_size; 0: none
+	total     int64 // bytes returned so far
 }
 
+// errObjectTooLarge: a body of unknown length passed the route's
+// max_object_size while streaming.
+var errObjectTooLarge = errors.New("engine: body exceeds the route's max_object_size")
+
+// Read returns body bytes; once more than limit bytes came, it returns
+// errObjectTooLarge instead of the bytes past the limit.
 func (b *bodySource) Read(p []byte) (int, error) {
+	n, err := b.read(p)
+	if b.limit > 0 {
+		b.total += int64(n)
+		if b.total > b.limit {
+			return 0, errObjectTooLarge
+		}
+	}
+	return n, err
+}
+
+func (b *bodySource) read(p []byte) (int, error) {
 	ex := b.ex
 	for {
 		if len(b.pending) > 0 {
@@ -267,7 +279,7 @@ func (ex *exchange) call(ctx context.Context, method string, query []byte, hdrs 
 	s, ep := ex.s, ex.route.Endpoint
 	b := s.builders.Get().(*upstream.Builder)
 	head, err := b.AppendHead(ctx, nil, ep, &upstream.Request{
-		Method: []byte(method), Key: ex.key, Query: query, ContentLength: contentLength, Headers: hdrs,
+		Method: []byte(method), Key: ex.upstreamKey(), Query: query, ContentLength: contentLength, Headers: hdrs,
 	}, time.Now())
 	s.builders.Put(b)
 	if err != nil {
@@ -496,7 +508,7 @@ func (ex *exchange) pumpMultipart(tcp net.Conn, writeOut func()) (keep bool) {
 		}()
 	}
 
-	src := &bodySource{ex: ex, tcp: tcp, pre: ex.buf[ex.headLen:]}
+	src := &bodySource{ex: ex, tcp: tcp, pre: ex.buf[ex.headLen:], limit: ex.route.bind.objLimit}
 	if ex.teChunked {
 		ex.te.Reset()
 		src.raw = make([]byte, 256<<10)
@@ -512,6 +524,12 @@ func (ex *exchange) pumpMultipart(tcp net.Conn, writeOut func()) (keep bool) {
 			buf = make([]byte, partSize)
 		}
 		n, err := io.ReadFull(src, buf)
+		if errors.Is(err, errObjectTooLarge) {
+			// Cut off: the bytes read so far never become a part.
+			free <- buf
+			readErr = err
+			break
+		}
 		if n > 0 || num == 0 {
 			num++
 			if num > maxParts {
@@ -542,6 +560,9 @@ func (ex *exchange) pumpMultipart(tcp net.Conn, writeOut func()) (keep bool) {
 		switch {
 		case errors.Is(readErr, errTooManyPartsErr):
 			return fail(errTooManyParts, "too many parts", readErr)
+		case errors.Is(readErr, errObjectTooLarge):
+			refusedSize.Inc()
+			return fail(ex.route.bind.objErr, "chunked body above max_object_size", readErr)
 		case isDecodeError(readErr):
 			ex.close = true
 			ex.finish(ex.failDecode(readErr))

@@ -273,6 +273,9 @@ func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	}
 	activeConns.Add(1)
 	st := &connState{gc: c, ll: s.loopLinksFor(c.EventLoop())}
+	if p, ok := c.Context().(tlsPeer); ok {
+		st.peer = p.addr
+	}
 	c.SetContext(st)
 	st.setDeadline(s.cfg.IdleTimeout)
 	s.reg.add(st)

@@ -13,6 +13,8 @@ import (
 
 	"github.com/mizuchi-gw/mizuchi/httpparse"
 	"github.com/mizuchi-gw/mizuchi/pipes"
+	"github.com/mizuchi-gw/mizuchi/policy"
+	"github.com/mizuchi-gw/mizuchi/policy/authz"
 	"github.com/mizuchi-gw/mizuchi/sigv4"
 	"github.com/mizuchi-gw/mizuchi/upstream"
 )
@@ -32,17 +34,23 @@ type exchange struct {
 	expect100 bool
 	loop      gnet.EventLoop
 
-	req   httpparse.Request // parsed over buf
-	key   []byte
-	query []byte // upstream query
-	xml   []byte // rewritten XML reply
-	loc   []byte // Location in XML replies
-	cors  []byte // CORS header lines, copied from the loop
-	id    []byte
-	head  []byte // upstream head
-	out   []byte // client response
-	resp  httpparse.Response
-	start time.Time
+	req httpparse.Request // parsed over buf
+	key []byte            // the client's decoded key
+
+	// upload binding, from the loop (binding.go)
+	hasStored bool   // the route has a key template: stored is the upstream key
+	stored    []byte // the stored key (without the endpoint's KeyPrefix)
+	upID      []byte // the backend's upload id of a sealed one; empty: none
+	tok       []byte // the sealed upload id of the reply
+	query     []byte // upstream query
+	xml       []byte // rewritten XML reply
+	loc       []byte // Location in XML replies
+	cors      []byte // CORS header lines, copied from the loop
+	id        []byte
+	head      []byte // upstream head
+	out       []byte // client response
+	resp      httpparse.Response
+	start     time.Time
 
 	written gnet.AsyncCallback // ex.onWritten, bound once
 	iov     net.Buffers
@@ -52,6 +60,12 @@ type exchange struct {
 	link    *link // the upstream link carrying this exchange, while in flight
 	retried bool  // the in-loop attempt failed on a reused link; retried by a worker
 	upStart time.Time
+
+	// authorization outcome and reason, for the access log ("" = none)
+	authzOutcome, authzReason string
+	// a decision deferred to the worker of a detached socket (authorize.go)
+	authzIn   *policy.Input
+	authzJSON []byte
 
 	// authentication
 	ident      identity
@@ -99,6 +113,14 @@ func (ex *exchange) setAuth(ar *authResult, sc *loopScratch, decodedLen int64) {
 	}
 }
 
+// setAuthz records the authorization decision (nil: the route has none).
+func (ex *exchange) setAuthz(r *authz.Result) {
+	ex.authzOutcome, ex.authzReason = "", ""
+	if r != nil {
+		ex.authzOutcome, ex.authzReason = r.Outcome(), r.Reason
+	}
+}
+
 func (s *Server) newExchange(st *connState, rt *Route, o op, closeConn bool) *exchange {
 	ex := s.exchanges.Get().(*exchange)
 	ex.st, ex.route, ex.op, ex.close = st, rt, o, closeConn
@@ -120,8 +142,11 @@ func (s *Server) putExchange(ex *exchange) {
 		ex.rcBuf = nil
 	}
 	ex.st, ex.route, ex.loop = nil, nil, nil
+	ex.hasStored = false
+	ex.upID = ex.upID[:0]
 	ex.iov = ex.iov[:0]
 	ex.ident = identity{}
+	ex.authzIn, ex.authzJSON = nil, nil
 	ex.streaming, ex.trailer, ex.unverified, ex.unsigned, ex.teChunked, ex.autoMP, ex.rechunk = false, false, false, false, false, false, false
 	s.exchanges.Put(ex)
 }
@@ -146,10 +171,10 @@ func (ex *exchange) prepare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ex.query = appendUpstreamQuery(ex.query[:0], ex.req.Query)
+	ex.query = appendUpstreamQuery(ex.query[:0], ex.req.Query, ex.upID)
 	ur := upstream.Request{
 		Method:        ex.req.Method,
-		Key:           ex.key,
+		Key:           ex.upstreamKey(),
 		Query:         ex.query,
 		ContentLength: ex.req.ContentLength,
 		PayloadHash:   ex.req.Header("x-amz-content-sha256"),
@@ -227,7 +252,7 @@ func (ex *exchange) onWritten(c gnet.Conn, err error) error {
 	st.busy = false
 	st.continued = false
 	st.headStarted = false
-	st.authed = false
+	st.clearAuth()
 	closeConn := ex.close || err != nil
 	s.putExchange(ex)
 	if st.closed {
@@ -345,6 +370,10 @@ func (ex *exchange) pumpDetached(tcp clientConn) (keep bool) {
 	writeOut := func() {
 		_ = tcp.SetWriteDeadline(time.Now().Add(s.cfg.BodyTimeout))
 		_, _ = tcp.Write(ex.out)
+	}
+	if !ex.authorizeDetached() {
+		writeOut()
+		return false
 	}
 	if ex.autoMP {
 		return ex.pumpMultipart(tcp, writeOut)
@@ -641,6 +670,7 @@ func (ex *exchange) finish(status int) {
 	if ex.s.cfg.AccessLog {
 		ex.s.log.Info("request", "id", string(ex.id), "route", ex.route.Name, "op", ex.op.String(),
 			"status", status, "bytes", strconv.FormatInt(ex.req.ContentLength, 10),
-			"ms", time.Since(ex.start).Milliseconds(), "auth", ex.ident.method, "subject", ex.ident.subject)
+			"ms", time.Since(ex.start).Milliseconds(), "auth", ex.ident.method, "subject", ex.ident.subject,
+			"authz", ex.authzOutcome, "authz_reason", ex.authzReason)
 	}
 }

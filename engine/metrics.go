@@ -35,6 +35,8 @@ var (
 	// STREAMING-UNSIGNED-PAYLOAD-TRAILER bodies with Transfer-Encoding: chunked, decoded here
 	chunkedUnsigned = metrics.NewCounter(`mizuchi_aws_chunked_unsigned_total`)
 	clientAborts    = metrics.NewCounter(`mizuchi_client_aborts_total`)
+	// requests parked on the loop while a remote authorization decides
+	authzParked = metrics.NewCounter(`mizuchi_authz_parked_total`)
 
 	// How requests with a buffered body were relayed: on the event loop
 	// over a link (uplink.go), or by a worker goroutine.

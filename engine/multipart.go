@@ -21,8 +21,10 @@ func (o op) repliesXML() bool {
 // appendUpstreamQuery appends the query parameters of q that the backend
 // needs (uploadId, partNumber, ...), raw as the client encoded them; the
 // upstream signer canonicalizes them, the backend decodes them. Everything
-// else (x-id, presigned X-Amz-*, token parameters) is dropped.
-func appendUpstreamQuery(dst, q []byte) []byte {
+// else (x-id, presigned X-Amz-*, token parameters) is dropped. A non-empty
+// uploadID (the backend's id of a sealed one, binding.go) replaces the
+// value of uploadId, percent-encoded.
+func appendUpstreamQuery(dst, q, uploadID []byte) []byte {
 	for len(q) > 0 {
 		var k, v []byte
 		k, v, q = httpparse.NextParam(q)
@@ -33,6 +35,11 @@ func appendUpstreamQuery(dst, q []byte) []byte {
 			dst = append(dst, '&')
 		}
 		dst = append(dst, k...)
+		if len(uploadID) > 0 && string(k) == "uploadId" {
+			dst = append(dst, '=')
+			dst = appendUploadIDValue(dst, uploadID)
+			continue
+		}
 		if len(v) > 0 {
 			dst = append(dst, '=')
 			dst = append(dst, v...)
@@ -50,8 +57,8 @@ func isErrorBody(b []byte) bool {
 
 // rewriteXML appends body to dst with the text of the first <Bucket>, <Key>
 // and <Location> elements replaced, and <Owner> and <Initiator> elements
-// removed.
-func rewriteXML(dst, body []byte, bucket string, key, location []byte) []byte {
+// removed. A non-nil uploadID replaces the text of the first <UploadId>.
+func rewriteXML(dst, body []byte, bucket string, key, location, uploadID []byte) []byte {
 	type repl struct {
 		tag string
 		val []byte
@@ -63,6 +70,10 @@ func rewriteXML(dst, body []byte, bucket string, key, location []byte) []byte {
 		{tag: "Location", val: location},
 		{tag: "Owner", del: true},
 		{tag: "Initiator", del: true},
+		{tag: "UploadId", val: uploadID},
+	}
+	if uploadID == nil {
+		rs[len(rs)-1].tag = ""
 	}
 	for len(body) > 0 {
 		lt := bytes.IndexByte(body, '<')
@@ -106,7 +117,13 @@ func rewriteXML(dst, body []byte, bucket string, key, location []byte) []byte {
 // mapXML answers a successful multipart reply with its XML rewritten.
 func (ex *exchange) mapXML(body []byte) int {
 	r := &ex.resp
-	ex.xml = rewriteXML(ex.xml[:0], body, ex.route.Name, ex.key, ex.location())
+	id, err := ex.replyUploadID(body)
+	if err != nil {
+		// The backend's reply had no (usable) upload id. Nothing of it
+		// reaches the client.
+		return ex.fail(errInternal, "cannot seal the backend's upload id", err)
+	}
+	ex.xml = rewriteXML(ex.xml[:0], body, ex.route.Name, ex.key, ex.location(), id)
 	out := appendStatusLine(ex.out[:0], r.Status)
 	out = ex.appendCommon(out)
 	out = append(out, "Content-Type: application/xml\r\nContent-Length: "...)

@@ -5,7 +5,7 @@ import "testing"
 func TestRewriteXML(t *testing.T) {
 	f := func(in, want string) {
 		t.Helper()
-		got := string(rewriteXML(nil, []byte(in), "route", []byte("a&b.bin"), []byte("http://gw/route/a%26b.bin")))
+		got := string(rewriteXML(nil, []byte(in), "route", []byte("a&b.bin"), []byte("http://gw/route/a%26b.bin"), nil))
 		if got != want {
 			t.Fatalf("unexpected rewrite of %q;\ngot  %q\nwant %q", in, got, want)
 		}
@@ -24,7 +24,7 @@ func TestRewriteXML(t *testing.T) {
 func TestAppendUpstreamQuery(t *testing.T) {
 	f := func(in, want string) {
 		t.Helper()
-		if got := string(appendUpstreamQuery(nil, []byte(in))); got != want {
+		if got := string(appendUpstreamQuery(nil, []byte(in), nil)); got != want {
 			t.Fatalf("unexpected upstream query for %q; got %q; want %q", in, got, want)
 		}
 	}
@@ -34,6 +34,47 @@ func TestAppendUpstreamQuery(t *testing.T) {
 	f("uploads=&x-id=CreateMultipartUpload", "uploads")
 	f("partNumber=3&uploadId=a%2Bb%3D&x-id=UploadPart", "partNumber=3&uploadId=a%2Bb%3D")
 	f("uploadId=u&max-parts=2&part-number-marker=1&X-Amz-Signature=00&token=t", "uploadId=u&max-parts=2&part-number-marker=1")
+}
+
+// A sealed upload id is replaced by the backend's, percent-encoded as the
+// upstream signer canonicalizes it; everything else is as without one.
+func TestAppendUpstreamQuery_UploadID(t *testing.T) {
+	f := func(in, id, want string) {
+		t.Helper()
+		if got := string(appendUpstreamQuery(nil, []byte(in), []byte(id))); got != want {
+			t.Fatalf("unexpected upstream query for %q with id %q; got %q; want %q", in, id, got, want)
+		}
+	}
+	f("partNumber=3&uploadId=SEALED-token_x&x-id=UploadPart", "backend-1", "partNumber=3&uploadId=backend-1")
+	f("uploadId=SEALED", "a+b/c=d e~f.g_h-i", "uploadId=a%2Bb%2Fc%3Dd%20e~f.g_h-i")
+	f("uploadId=SEALED&max-parts=2&part-number-marker=1", "\x00\xff", "uploadId=%00%FF&max-parts=2&part-number-marker=1")
+	f("uploadId", "id", "uploadId=id")
+	f("uploads&x-id=CreateMultipartUpload", "id", "uploads")
+	f("partNumber=1&uploadId=a%2Bb", "", "partNumber=1&uploadId=a%2Bb")
+}
+
+// The UploadId of a reply is replaced (escaped) when an id is given, and
+// left alone without one.
+func TestRewriteXML_UploadID(t *testing.T) {
+	f := func(in, id, want string) {
+		t.Helper()
+		var idb []byte
+		if id != "-" {
+			idb = []byte(id)
+		}
+		got := string(rewriteXML(nil, []byte(in), "route", []byte("k"), []byte("http://gw/route/k"), idb))
+		if got != want {
+			t.Fatalf("unexpected rewrite of %q with id %q;\ngot  %q\nwant %q", in, id, got, want)
+		}
+	}
+	create := `<InitiateMultipartUploadResult><Bucket>backend</Bucket><Key>pfx/alice/k</Key><UploadId>BACKEND-ID</UploadId></InitiateMultipartUploadResult>`
+	f(create, "SEALED_tok-1", `<InitiateMultipartUploadResult><Bucket>route</Bucket><Key>k</Key><UploadId>SEALED_tok-1</UploadId></InitiateMultipartUploadResult>`)
+	f(create, "-", `<InitiateMultipartUploadResult><Bucket>route</Bucket><Key>k</Key><UploadId>BACKEND-ID</UploadId></InitiateMultipartUploadResult>`)
+	f(create, "", `<InitiateMultipartUploadResult><Bucket>route</Bucket><Key>k</Key><UploadId></UploadId></InitiateMultipartUploadResult>`)
+	f(`<ListPartsResult><Bucket>b</Bucket><Key>k2</Key><UploadId>B&amp;ID</UploadId><Part><PartNumber>1</PartNumber></Part></ListPartsResult>`, "a<b",
+		`<ListPartsResult><Bucket>route</Bucket><Key>k</Key><UploadId>a&lt;b</UploadId><Part><PartNumber>1</PartNumber></Part></ListPartsResult>`)
+	// Only the first UploadId is replaced.
+	f(`<R><UploadId>1</UploadId><UploadId>2</UploadId></R>`, "S", `<R><UploadId>S</UploadId><UploadId>2</UploadId></R>`)
 }
 
 func TestUnescapeXML(t *testing.T) {

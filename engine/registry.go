@@ -1,11 +1,14 @@
 package engine
 
 import (
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+
+	"github.com/mizuchi-gw/mizuchi/policy/authz"
 )
 
 // connState is the engine's state of one client connection. Fields other
@@ -34,9 +37,31 @@ type connState struct {
 	// request; the refresh goroutine clears it and wakes the connection.
 	authWait atomic.Bool
 
+	// decided: the current head was authorized (by decFor) and decRes is
+	// the decision, kept like authRes while a small body arrives.
+	decided bool
+	decFor  *authz.Authorizer
+	decRes  authz.Result
+	// decReady is the decision a parked connection waits for, stored by
+	// the deciding goroutine before it clears authWait and wakes the
+	// connection; the loop takes it (Swap) on the next OnTraffic.
+	decReady atomic.Pointer[authz.Result]
+	// peer is the client address of a connection that came through the
+	// TLS front (the gnet socket is a socketpair); invalid otherwise.
+	peer netip.Addr
+
 	// deadline is when the sweeper closes the connection (Unix ns; 0 = none).
 	deadline atomic.Int64
 	shard    uint32
+}
+
+// clearAuth forgets the current head's authentication and authorization
+// results, when its request is relayed or refused.
+func (st *connState) clearAuth() {
+	st.authed = false
+	st.decided = false
+	st.decFor = nil
+	st.decReady.Store(nil)
 }
 
 func (st *connState) setDeadline(d time.Duration) {

@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"sort"
 	"strings"
+	"time"
 
+	"github.com/mizuchi-gw/mizuchi/policy/authz"
+	"github.com/mizuchi-gw/mizuchi/policy/keytemplate"
+	"github.com/mizuchi-gw/mizuchi/policy/seal"
 	"github.com/mizuchi-gw/mizuchi/upstream"
 )
 
@@ -15,15 +19,47 @@ type Route struct {
 	Prefix   string // path prefix without trailing '/', e.g. "/uploads"; "" matches every path
 	Endpoint *upstream.Endpoint
 	Auth     *Auth // nil: anonymous uploads
+	// Authz authorizes every request after authentication (authorize.go);
+	// nil: any authenticated request may upload.
+	Authz *authz.Authorizer
 	// AllowHead lets HeadObject through (authenticated like an upload),
 	// for clients that check their upload.
 	AllowHead bool
 	CORS      *CORS // nil: preflights refused, no CORS headers
 	// Upload turns a PutObject above Upload.Threshold, or a chunked one of
-	// unknown length, into a multipart upload (see automp.go).
+	// unknown length, into a multipart upload (see automp.go), and binds
+	// keys and upload ids to the uploader and limits uploads (binding.go).
 	Upload UploadConfig
 
-	m *routeMetrics
+	m    *routeMetrics
+	bind binding // derived from Upload and Endpoint by NewRouter
+}
+
+// UploadConfig is a route's upload handling (config buckets[].upload).
+// Zero values are the documented defaults: no binding and no limits
+// beyond S3's own.
+type UploadConfig struct {
+	Threshold  int64 // PutObject bodies above it become multipart uploads; 0 = 5 GiB
+	PartSize   int64 // 0 = 16 MiB; raised so that a known length fits 10,000 parts
+	Concurrent int   // parts in flight; 0 = 4
+
+	// Sealer seals the multipart upload ids handed to clients, bound to
+	// route, stored key and subject (package policy/uploadid); nil: the
+	// backend's ids pass through unbound.
+	Sealer *seal.Sealer
+	// MaxUploadAge is how long a sealed upload id stays valid; 0 = 7 days.
+	MaxUploadAge time.Duration
+	// KeyTemplate maps the client's key to the stored key (before the
+	// endpoint's KeyPrefix); nil or "{key}": the client's key.
+	KeyTemplate *keytemplate.Template
+	// MaxObjectSize bounds a PutObject (auto-multipart included); 0 = none
+	// beyond S3's 5 TiB.
+	MaxObjectSize int64
+	// MaxPartSize bounds an UploadPart; 0 = none beyond S3's 5 GiB.
+	MaxPartSize int64
+	// AllowedContentTypes are media type globs (policy/limits) a PutObject
+	// or CreateMultipartUpload must match; empty: any.
+	AllowedContentTypes []string
 }
 
 // Router matches requests to routes. It is immutable once built; the live
@@ -41,6 +77,7 @@ func NewRouter(routes []*Route, vhostDomains []string) *Router {
 	sort.SliceStable(r.byPrefix, func(i, j int) bool { return len(r.byPrefix[i].Prefix) > len(r.byPrefix[j].Prefix) })
 	for _, rt := range routes {
 		r.byName[rt.Name] = rt
+		rt.bind = newBinding(rt)
 	}
 	for _, d := range vhostDomains {
 		r.domains = append(r.domains, []byte("."+strings.ToLower(strings.TrimPrefix(d, "."))))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -166,7 +167,15 @@ func (f *tlsFront) serveConn(raw *net.TCPConn) {
 		return
 	}
 	// Register duplicates outer into gnet and closes it.
-	ch, err := s.eng.Register(gnet.NewNetConnContext(context.Background(), outer))
+	// The connection's context carries the client's address (tlsPeer), so
+	// the engine can see it behind the socketpair.
+	var peer tlsPeer
+	if ta, ok := raw.RemoteAddr().(*net.TCPAddr); ok {
+		if ip, ok := netip.AddrFromSlice(ta.IP); ok {
+			peer.addr = ip.Unmap()
+		}
+	}
+	ch, err := s.eng.Register(gnet.NewNetConnContext(gnet.NewContext(context.Background(), peer), outer))
 	if err == nil {
 		if res := <-ch; res.Err != nil {
 			err = res.Err
@@ -182,6 +191,10 @@ func (f *tlsFront) serveConn(raw *net.TCPConn) {
 	}
 	f.pump(tc, raw, inner)
 }
+
+// tlsPeer is the gnet context of a connection registered by the TLS front:
+// the client's address.
+type tlsPeer struct{ addr netip.Addr }
 
 // pump moves bytes between the client's tls.Conn and the engine's end of
 // the socketpair (inner) until both directions are done.

@@ -7,6 +7,7 @@ import (
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/mizuchi-gw/mizuchi/httpparse"
+	"github.com/mizuchi-gw/mizuchi/policy/authz"
 	"github.com/mizuchi-gw/mizuchi/sigv4"
 )
 
@@ -14,9 +15,17 @@ import (
 // It is pooled, not per connection, so idle connections cost no parser.
 type loopScratch struct {
 	req httpparse.Request
-	key []byte
+	key []byte // the client's decoded key
 	id  []byte
 	out []byte
+
+	// upload binding (binding.go)
+	stored    []byte // the stored key: key, or storedBuf with a key template
+	storedBuf []byte
+	altBuf    []byte // the stored key of an earlier day ({date} templates)
+	upTok     []byte // the client's sealed upload id, decoded
+	upIDBuf   []byte // uploadid.Open scratch
+	upID      []byte // the backend's upload id (in upIDBuf); empty: none
 
 	cors []byte // CORS header lines for this request's origin, or empty
 	hdrs []byte // extra header lines of a refusal
@@ -26,6 +35,10 @@ type loopScratch struct {
 	verified sigv4.Verified
 	sigHdrs  []sigv4.Header
 	tok      []byte
+
+	authzJSON    []byte // the decision input's JSON (authorize.go)
+	authzOutcome string // a refusal's authorization outcome, for the access log
+	authzReason  string
 }
 
 var continue100 = []byte("HTTP/1.1 100 Continue\r\n\r\n")
@@ -135,23 +148,37 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	if ar.autoMP {
 		bodyLen = s.cfg.SpliceThreshold // always detached
 	}
-	sc.key, err = httpparse.AppendUnescape(sc.key[:0], rawKey)
-	if err != nil {
-		return s.refuse(c, st, sc, n, rt.m, o, errInvalidArgument)
+	// Key, stored key, sealed upload id and limits: before authorization,
+	// 100 Continue, any body byte and any backend connection.
+	if f := s.bind(sc, rt, o, &ar, rawKey, decodedLen); f.e != nil {
+		return s.refuseBind(c, st, sc, n, rt, o, f)
 	}
-	if len(sc.key) > 1024 {
-		return s.refuse(c, st, sc, n, rt.m, o, errKeyTooLong)
-	}
-
 	total := int64(n) + bodyLen
+	var dec *authz.Result
+	var az authzStep
+	if rt.Authz != nil {
+		detach := req.Chunked || ar.autoMP || (int64(len(buf)) < total && bodyLen >= s.cfg.SpliceThreshold)
+		az = s.authorize(c, st, sc, rt, o, sc.key, &ar, decodedLen, detach)
+		switch {
+		case az.pending:
+			return gnet.None
+		case az.deferred():
+		case !az.res.Allow:
+			return s.refuseAuthz(c, st, sc, n, rt, o, &az.res)
+		default:
+			dec = &st.decRes
+		}
+	}
 	if !req.Chunked && !ar.autoMP && int64(len(buf)) >= total {
 		// Head and body are here: relay from memory.
-		st.authed = false
+		st.clearAuth()
 		ex := s.newExchange(st, rt, o, req.Close)
 		ex.buf = append(ex.buf[:0], buf[:total]...)
 		ex.headLen = n
 		ex.keyLen = len(rawKey)
 		ex.setAuth(&ar, sc, decodedLen)
+		ex.setBind(sc)
+		ex.setAuthz(dec)
 		_, _ = c.Discard(int(total))
 		st.busy = true
 		st.deadline.Store(0)
@@ -176,14 +203,15 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 		st.setDeadline(s.cfg.BodyTimeout)
 		return gnet.None
 	}
-	st.authed = false
 	// A large body, or a chunked one of unknown length: take the socket
 	// out of gnet and pump it from a worker.
 	if c.OutboundBuffered() > 0 {
 		// A previous response is still queued; detaching now would lose it.
+		// The decisions stay: the same head is looked at again.
 		_ = c.Wake(nil)
 		return gnet.None
 	}
+	st.clearAuth()
 	fd, err := c.Dup()
 	if err != nil {
 		s.log.Warn("cannot dup client socket", "err", err)
@@ -194,6 +222,9 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	ex.headLen = n
 	ex.keyLen = len(rawKey)
 	ex.setAuth(&ar, sc, decodedLen)
+	ex.setBind(sc)
+	ex.setAuthz(dec)
+	ex.authzIn, ex.authzJSON = az.in, az.js
 	ex.expect100 = req.Expect100 && !st.continued
 	ex.loop = c.EventLoop()
 	st.detaching = true
@@ -213,15 +244,10 @@ func (s *Server) refuse(c gnet.Conn, st *connState, sc *loopScratch, headLen int
 	return s.refuseWith(c, st, sc, headLen, m, o, e.Code, e.Status, e.Message, "", nil)
 }
 
-// refuseWith is refuse with a custom message, an optional WWW-Authenticate
-// value and extra XML elements in the error body.
-func (s *Server) refuseWith(c gnet.Conn, st *connState, sc *loopScratch, headLen int, m *routeMetrics, o op, code string, status int, msg, wwwAuth string, xml []byte) gnet.Action {
-	sc.hdrs = sc.hdrs[:0]
-	if wwwAuth != "" {
-		sc.hdrs = append(sc.hdrs, "WWW-Authenticate: "...)
-		sc.hdrs = append(sc.hdrs, wwwAuth...)
-		sc.hdrs = append(sc.hdrs, "\r\n"...)
-	}
+// refuseWith is refuse with a custom message, optional extra header lines
+// (each "Name: value\r\n") and extra XML elements in the error body.
+func (s *Server) refuseWith(c gnet.Conn, st *connState, sc *loopScratch, headLen int, m *routeMetrics, o op, code string, status int, msg, hdrLines string, xml []byte) gnet.Action {
+	sc.hdrs = append(sc.hdrs[:0], hdrLines...)
 	sc.hdrs = append(sc.hdrs, sc.cors...)
 	req := &sc.req
 	total := int64(headLen)
@@ -236,8 +262,14 @@ func (s *Server) refuseWith(c gnet.Conn, st *connState, sc *loopScratch, headLen
 	}
 	m.count(o, status)
 	if s.cfg.AccessLog {
-		s.log.Info("request", "id", string(sc.id), "route", m.name, "op", o.String(), "status", status, "code", code)
+		if sc.authzOutcome != "" {
+			s.log.Info("request", "id", string(sc.id), "route", m.name, "op", o.String(), "status", status, "code", code,
+				"authz", sc.authzOutcome, "authz_reason", sc.authzReason)
+		} else {
+			s.log.Info("request", "id", string(sc.id), "route", m.name, "op", o.String(), "status", status, "code", code)
+		}
 	}
+	sc.authzOutcome, sc.authzReason = "", ""
 	_, _ = c.Write(sc.out)
 	if !keep {
 		return gnet.Close
@@ -246,7 +278,7 @@ func (s *Server) refuseWith(c gnet.Conn, st *connState, sc *loopScratch, headLen
 	st.headStarted = false
 	st.continued = false
 	st.kidRefreshed = false
-	st.authed = false
+	st.clearAuth()
 	st.setDeadline(s.cfg.IdleTimeout)
 	if c.InboundBuffered() > 0 {
 		_ = c.Wake(nil)

@@ -1,6 +1,11 @@
 // Package policy authenticates requests beyond SigV4: JWT bearer tokens,
-// with keys from a static PEM key, an HMAC secret or a JWK set (JWKS).
-// Authorization (embedded OPA/Rego, an OPA server, OpenFGA) is not here yet.
+// with keys from a static PEM key, an HMAC secret or a JWK set (JWKS). It
+// also holds the authorization contract shared by the engines in its
+// sub-packages: Input (the decision input, whose JSON form is documented in
+// docs/AUTHORIZATION.md), Decision and Engine. The engines are policy/opa
+// (embedded Rego), policy/opaserver and policy/fga (OpenFGA); policy/authz
+// puts them behind caches, timeouts and fail modes. Upload binding lives in
+// policy/seal, policy/uploadid, policy/keytemplate and policy/limits.
 //
 // # JWT
 //

@@ -47,7 +47,10 @@ const (
 
 // Key is one client credential.
 type Key struct {
-	Secret string
+	// AccessKey is the key's id, as the Keys map names it (for
+	// authorization input and logs; callers set it).
+	AccessKey string
+	Secret    string
 	// Subject is the identity used for authorization and logs; callers
 	// default it to the access key.
 	Subject string

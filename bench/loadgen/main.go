@@ -42,6 +42,7 @@ var (
 	conns        = flag.Int("conns", 16, "concurrent keep-alive connections, one worker each")
 	duration     = flag.Duration("duration", 10*time.Second, "run length; always applies, even with -requests (max 1h)")
 	requests     = flag.Int64("requests", 0, "stop after this many requests were started (with -multipart-parts: uploads, each 2+N requests); 0 means no limit within -duration")
+	keySet       = flag.Int64("keys", 0, "N >= 1: plain PUTs cycle over N keys <url>/k0 … k<N-1>, the same on every connection (requests repeat, e.g. to exercise a decision cache); 0 means a fresh key per request")
 	mpParts      = flag.Int("multipart-parts", 0, "N >= 1: each iteration is one multipart upload (create, N parts of -size bytes, complete) to a fresh key; 0 means plain PUTs")
 	expect100    = flag.Bool("expect100", false, "send Expect: 100-continue and wait for the 100 before the body")
 	authMode     = flag.String("auth", "none", "request authentication: none, sigv4 (every request signed afresh, UNSIGNED-PAYLOAD) or jwt (Authorization: Bearer, one token for the run)")
@@ -81,6 +82,7 @@ func main() {
 	cfg := &config{
 		size:      size.n,
 		parts:     *mpParts,
+		keys:      *keySet,
 		conns:     *conns,
 		duration:  *duration,
 		requests:  *requests,

@@ -28,6 +28,7 @@ type config struct {
 	path      string // key prefix, e.g. /uploads/bench; keys get /<conn>-<seq>
 	size      int64  // body bytes per request (per part in multipart mode)
 	parts     int    // >0: each iteration is one multipart upload of this many parts
+	keys      int64  // >0: plain PUTs cycle over keys <path>/k0 … k<keys-1> (same for every connection)
 	conns     int
 	duration  time.Duration
 	requests  int64 // 0: unlimited within duration; uploads in multipart mode
@@ -91,6 +92,8 @@ func (cfg *config) validate() error {
 		return errors.New("body buffer size must be positive")
 	case cfg.newSigner == nil:
 		return errors.New("no signer")
+	case cfg.keys < 0 || (cfg.keys > 0 && cfg.parts > 0):
+		return errors.New("-keys must be 0 (a fresh key per request) or positive, and only with plain PUTs")
 	}
 	return nil
 }

@@ -146,3 +146,22 @@ func TestReservoir(t *testing.T) {
 		t.Fatalf("reservoir kept only the first samples: %v", w.lat)
 	}
 }
+
+// TestKeySet: with -keys N, plain PUTs cycle over N keys, the same on
+// every connection; without it every request has its own key.
+func TestKeySet(t *testing.T) {
+	f := func(keys int64, worker int, want ...string) {
+		t.Helper()
+		w := newWorker(worker, &config{path: "/b/x", host: "h", keys: keys}, nil, noAuth{}, 10)
+		for i, p := range want {
+			w.seq = int64(i)
+			w.buildHead()
+			if got := string(w.info.path); got != p {
+				t.Fatalf("keys=%d worker %d request %d: unexpected path; got %q; want %q", keys, worker, i, got, p)
+			}
+		}
+	}
+	f(3, 0, "/b/x/k0", "/b/x/k1", "/b/x/k2", "/b/x/k0")
+	f(3, 5, "/b/x/k0", "/b/x/k1", "/b/x/k2", "/b/x/k0")
+	f(0, 5, "/b/x/5-0", "/b/x/5-1", "/b/x/5-2")
+}

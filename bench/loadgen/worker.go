@@ -361,7 +361,8 @@ func (w *worker) fail(err error, connKind string) string {
 func (w *worker) buildHead() { w.buildRequest(reqPut, w.cfg.size, w.cfg.expect100) }
 
 // buildRequest writes the head of a request of kind k for key
-// <path>/<worker>-<seq> into w.head, with its query in multipart mode.
+// <path>/<worker>-<seq> (with -keys N, a plain PUT's key is <path>/k<seq
+// mod N>) into w.head, with its query in multipart mode.
 func (w *worker) buildRequest(k reqKind, contentLength int64, expect bool) {
 	cfg := w.cfg
 	b := w.head[:0]
@@ -374,9 +375,14 @@ func (w *worker) buildRequest(k reqKind, contentLength int64, expect bool) {
 	pathStart := len(b)
 	b = append(b, cfg.path...)
 	b = append(b, '/')
-	b = strconv.AppendInt(b, int64(w.id), 10)
-	b = append(b, '-')
-	b = strconv.AppendInt(b, w.seq, 10)
+	if k == reqPut && cfg.keys > 0 {
+		b = append(b, 'k')
+		b = strconv.AppendInt(b, w.seq%cfg.keys, 10)
+	} else {
+		b = strconv.AppendInt(b, int64(w.id), 10)
+		b = append(b, '-')
+		b = strconv.AppendInt(b, w.seq, 10)
+	}
 	pathEnd := len(b)
 	qStart := pathEnd + 1 // after the '?'
 	switch k {

@@ -10,6 +10,13 @@
 // under 1 MiB, MB/s from 1 MiB up) and for the proxy's CPU (µs per request,
 // or s per GB). Both ratios are in the JSON for every workload.
 //
+// Rows whose runs authorized every request (tagged authz=ENGINE by
+// bench/run.sh, e.g. authz=opa or authz=fga) likewise get the cost of
+// authorization: their ratio to the -authz-baseline target (mizuchi-sigv4: the
+// same SigV4 route without authorization) of the same workload and round, and
+// the CPU per request of the authorization server when the run measured one
+// (role "authz", e.g. the OpenFGA server).
+//
 // Every row also gets its ratio to the best external proxy of the same
 // workload and round (-best-proxies, nginx and HAProxy by default): the one
 // with the highest median rate for the rate ratio and the one with the lowest
@@ -26,21 +33,20 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 )
 
 var (
-	out      = flag.String("out", "", "also write the merged runs and the summary as JSON to this file")
-	baseline = flag.String("baseline", "direct", "target the ratio column divides by")
-	authBase = flag.String("auth-baseline", "mizuchi", "unauthenticated target the auth cost columns divide by")
-	note     = flag.String("note", "", "free text stored in the JSON (e.g. why fewer rounds ran)")
-	best     = flag.String("best-proxies", "nginx,nginx-buf1m,haproxy", "comma-separated targets the \"x best proxy\" columns compare with: per workload, the one with the highest median rate and the one with the lowest median proxy CPU")
+	out       = flag.String("out", "", "also write the merged runs and the summary as JSON to this file")
+	baseline  = flag.String("baseline", "direct", "target the ratio column divides by")
+	authBase  = flag.String("auth-baseline", "mizuchi", "unauthenticated target the auth cost columns divide by")
+	authzBase = flag.String("authz-baseline", "mizuchi-sigv4", "target without authorization that the authz cost columns divide the rows tagged authz=ENGINE by")
+	note      = flag.String("note", "", "free text stored in the JSON (e.g. why fewer rounds ran)")
+	best      = flag.String("best-proxies", "nginx,nginx-buf1m,haproxy", "comma-separated targets the \"x best proxy\" columns compare with: per workload, the one with the highest median rate and the one with the lowest median proxy CPU")
 )
 
 // run is the subset of loadgen's report that the table needs.
@@ -126,6 +132,14 @@ func (r *run) proxyCPU() (v float64, ok bool) {
 // authenticated reports whether loadgen signed or sent a token for r.
 func (r *run) authenticated() bool { return r.Auth != "" && r.Auth != "none" }
 
+// authz is the authorization engine of r's target (its "authz" tag), or ""
+// when the target does not authorize requests.
+func (r *run) authz() string { return r.Tags["authz"] }
+
+// authzRole is the -pid role of an authorization server measured apart from
+// the proxy (the OpenFGA server of the authz=fga rows).
+const authzRole = "authz"
+
 // largeBody is the body size from which the auth cost is given per byte (MB/s,
 // s/GB) rather than per request.
 const largeBody = 1 << 20
@@ -182,6 +196,19 @@ type row struct {
 	AuthRatioCPUPerReq *stat  `json:"auth_ratio_proxy_cpu_us_per_req,omitempty"`
 	AuthRatioCPUPerGB  *stat  `json:"auth_ratio_proxy_cpu_s_per_gb,omitempty"`
 
+	// Rows tagged authz=ENGINE only: per round, this row ÷ the AuthzBaseline
+	// row without authorization (same workload and round), then median and
+	// min–max, as for the auth ratios. AuthzServerUSPerReq is the CPU per
+	// request of the authorization server (role "authz") when it was
+	// measured; it is not in the proxy's figures.
+	Authz               string `json:"authz,omitempty"`
+	AuthzBaseline       string `json:"authz_baseline,omitempty"`
+	AuthzRatioReqPerS   *stat  `json:"authz_ratio_req_per_s,omitempty"`
+	AuthzRatioMBPerS    *stat  `json:"authz_ratio_mb_per_s,omitempty"`
+	AuthzRatioCPUPerReq *stat  `json:"authz_ratio_proxy_cpu_us_per_req,omitempty"`
+	AuthzRatioCPUPerGB  *stat  `json:"authz_ratio_proxy_cpu_s_per_gb,omitempty"`
+	AuthzServerUSPerReq *stat  `json:"authz_server_cpu_us_per_req,omitempty"`
+
 	// Per round: this row ÷ the best external proxy (same workload and
 	// round), then median and min–max. The rate is req/s under 1 MiB bodies
 	// and MB/s from 1 MiB up; the CPU is proxy µs/req or s/GB likewise.
@@ -225,6 +252,22 @@ func (r *row) authCPU() *stat {
 	return r.AuthRatioCPUPerReq
 }
 
+// authzRate and authzCPU are the authz cost figures the table shows, chosen
+// by body size as for authRate and authCPU.
+func (r *row) authzRate() *stat {
+	if r.Size >= largeBody {
+		return r.AuthzRatioMBPerS
+	}
+	return r.AuthzRatioReqPerS
+}
+
+func (r *row) authzCPU() *stat {
+	if r.Size >= largeBody {
+		return r.AuthzRatioCPUPerGB
+	}
+	return r.AuthzRatioCPUPerReq
+}
+
 func main() {
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -248,7 +291,7 @@ func main() {
 		runs = append(runs, r)
 		raw = append(raw, b)
 	}
-	rows := summarize(runs, *baseline, *authBase, splitList(*best))
+	rows := summarize(runs, *baseline, *authBase, *authzBase, splitList(*best))
 	writeTable(os.Stdout, rows)
 	bestLines := bestProxyLines(rows)
 	if len(bestLines) > 0 {
@@ -266,15 +309,24 @@ func main() {
 			fmt.Println("  " + l)
 		}
 	}
+	authzLines := authzCost(rows)
+	if len(authzLines) > 0 {
+		fmt.Println()
+		fmt.Printf("authz cost (÷ %s, same workload and round; median, min–max):\n", *authzBase)
+		for _, l := range authzLines {
+			fmt.Println("  " + l)
+		}
+	}
 	if *out != "" {
 		doc := struct {
 			CreatedAt time.Time         `json:"created_at"`
 			Note      string            `json:"note,omitempty"`
 			AuthCost  []string          `json:"auth_cost,omitempty"`
+			AuthzCost []string          `json:"authz_cost,omitempty"`
 			BestProxy []string          `json:"best_proxy,omitempty"`
 			Summary   []row             `json:"summary"`
 			Runs      []json.RawMessage `json:"runs"`
-		}{time.Now().UTC(), *note, cost, bestLines, rows, raw}
+		}{time.Now().UTC(), *note, cost, authzLines, bestLines, rows, raw}
 		b, _ := json.MarshalIndent(doc, "", "  ")
 		if err := os.WriteFile(*out, append(b, '\n'), 0o644); err != nil {
 			log.Error("cannot write -out", "err", err)
@@ -283,7 +335,7 @@ func main() {
 	}
 }
 
-func summarize(runs []run, baseline, authBaseline string, bestProxies []string) []row {
+func summarize(runs []run, baseline, authBaseline, authzBaseline string, bestProxies []string) []row {
 	type key struct{ workload, target string }
 	groups := map[key][]*run{}
 	var order []key
@@ -302,7 +354,8 @@ func summarize(runs []run, baseline, authBaseline string, bestProxies []string) 
 		g := groups[k]
 		rw := row{Workload: k.workload, Target: k.target, Rounds: len(g)}
 		var rps, mbs, p50, p99, gen, busy, psi, pGB, pReq, sReq, rr, rm []float64
-		var arr, arm, acr, acg []float64
+		var auth, authz costRatios
+		var zsrv []float64
 		for _, r := range g {
 			rw.Errors += r.ErrorTotal
 			rw.Size = r.Size
@@ -310,12 +363,17 @@ func summarize(runs []run, baseline, authBaseline string, bestProxies []string) 
 				rw.Auth = r.Auth
 				if b := byRound[[3]string{k.workload, authBaseline, r.Tags["round"]}]; b != nil && !b.authenticated() {
 					rw.AuthBaseline = authBaseline
-					arr = appendRatio(arr, r.ReqPerSec, b.ReqPerSec)
-					arm = appendRatio(arm, r.MBPerSec, b.MBPerSec)
-					if p, bp := r.proc("proxy"), b.proc("proxy"); p != nil && bp != nil {
-						acr = appendRatio(acr, p.USPerReq, bp.USPerReq)
-						acg = appendRatio(acg, p.CPUSecPerGB, bp.CPUSecPerGB)
-					}
+					auth.add(r, b)
+				}
+			}
+			if e := r.authz(); e != "" {
+				rw.Authz = e
+				if b := byRound[[3]string{k.workload, authzBaseline, r.Tags["round"]}]; b != nil && b.authz() == "" {
+					rw.AuthzBaseline = authzBaseline
+					authz.add(r, b)
+				}
+				if p := r.proc(authzRole); p != nil {
+					zsrv = append(zsrv, p.USPerReq)
 				}
 			}
 			rps = append(rps, r.ReqPerSec)
@@ -350,8 +408,9 @@ func summarize(runs []run, baseline, authBaseline string, bestProxies []string) 
 		rw.ProxyCPUPerGB, rw.ProxyUSPerReq = optStat(pGB), optStat(pReq)
 		rw.SinkUSPerReq = optStat(sReq)
 		rw.RatioReqPerS, rw.RatioMBPerS = optStat(rr), optStat(rm)
-		rw.AuthRatioReqPerS, rw.AuthRatioMBPerS = optStat(arr), optStat(arm)
-		rw.AuthRatioCPUPerReq, rw.AuthRatioCPUPerGB = optStat(acr), optStat(acg)
+		rw.AuthRatioReqPerS, rw.AuthRatioMBPerS, rw.AuthRatioCPUPerReq, rw.AuthRatioCPUPerGB = auth.stats()
+		rw.AuthzRatioReqPerS, rw.AuthzRatioMBPerS, rw.AuthzRatioCPUPerReq, rw.AuthzRatioCPUPerGB = authz.stats()
+		rw.AuthzServerUSPerReq = optStat(zsrv)
 		rows = append(rows, rw)
 	}
 	runsOf := make([][]*run, len(order)) // runs of each row, in row order
@@ -413,42 +472,6 @@ func setBestProxy(rows []row, runsOf [][]*run, byRound map[[3]string]*run, candi
 	}
 }
 
-// bestProxyLines names, per workload, the best proxies the "x best proxy"
-// columns divide by, with their medians.
-func bestProxyLines(rows []row) []string {
-	var out []string
-	seen := map[string]bool{}
-	for i := range rows {
-		r := &rows[i]
-		if seen[r.Workload] || (r.BestRateTarget == "" && r.BestCPUTarget == "") {
-			continue
-		}
-		seen[r.Workload] = true
-		rateUnit, cpuUnit, cpuFmt := "req/s", "µs/req", "%.1f"
-		if r.Size >= largeBody {
-			rateUnit, cpuUnit, cpuFmt = "MB/s", "s/GB", "%.3f"
-		}
-		l := r.Workload + ":"
-		for j := range rows {
-			b := &rows[j]
-			if b.Workload != r.Workload {
-				continue
-			}
-			if b.Target == r.BestRateTarget {
-				l += fmt.Sprintf(" rate %s %.1f %s;", b.Target, b.rate().Median, rateUnit)
-			}
-		}
-		for j := range rows {
-			b := &rows[j]
-			if b.Workload == r.Workload && b.Target == r.BestCPUTarget {
-				l += fmt.Sprintf(" cpu %s "+cpuFmt+" %s;", b.Target, b.cpu().Median, cpuUnit)
-			}
-		}
-		out = append(out, strings.TrimSuffix(l, ";"))
-	}
-	return out
-}
-
 func splitList(s string) []string {
 	var out []string
 	for _, f := range strings.Split(s, ",") {
@@ -459,6 +482,25 @@ func splitList(s string) []string {
 	return out
 }
 
+// costRatios collects, round by round, a row's ratios to a baseline row
+// without the feature whose cost it measures (auth, authz).
+type costRatios struct{ reqPerS, mbPerS, cpuPerReq, cpuPerGB []float64 }
+
+// add appends the ratios of run r to its baseline b of the same round.
+func (c *costRatios) add(r, b *run) {
+	c.reqPerS = appendRatio(c.reqPerS, r.ReqPerSec, b.ReqPerSec)
+	c.mbPerS = appendRatio(c.mbPerS, r.MBPerSec, b.MBPerSec)
+	if p, bp := r.proc("proxy"), b.proc("proxy"); p != nil && bp != nil {
+		c.cpuPerReq = appendRatio(c.cpuPerReq, p.USPerReq, bp.USPerReq)
+		c.cpuPerGB = appendRatio(c.cpuPerGB, p.CPUSecPerGB, bp.CPUSecPerGB)
+	}
+}
+
+// stats returns the median and spread of each ratio, nil where none.
+func (c *costRatios) stats() (reqPerS, mbPerS, cpuPerReq, cpuPerGB *stat) {
+	return optStat(c.reqPerS), optStat(c.mbPerS), optStat(c.cpuPerReq), optStat(c.cpuPerGB)
+}
+
 // appendRatio appends v/base when base is positive.
 func appendRatio(dst []float64, v, base float64) []float64 {
 	if base > 0 {
@@ -467,83 +509,10 @@ func appendRatio(dst []float64, v, base float64) []float64 {
 	return dst
 }
 
-// authCost says, for each authenticated row with a baseline, what
-// authentication costs relative to the unauthenticated run.
-func authCost(rows []row) []string {
-	var out []string
-	for i := range rows {
-		r := &rows[i]
-		if r.AuthBaseline == "" {
-			continue
-		}
-		rate, cpu := "req/s", "proxy CPU/req"
-		if r.Size >= largeBody {
-			rate, cpu = "MB/s", "proxy CPU/GB"
-		}
-		out = append(out, fmt.Sprintf("%s %s (-auth %s): %s ×%s, %s ×%s",
-			r.Workload, r.Target, r.Auth, rate, optSpread(r.authRate()), cpu, optSpread(r.authCPU())))
-	}
-	return out
-}
-
 func optStat(v []float64) *stat {
 	if len(v) == 0 {
 		return nil
 	}
 	s := newStat(v)
 	return &s
-}
-
-func writeTable(w io.Writer, rows []row) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "workload\ttarget\tn\treq/s (min–max)\tMB/s (min–max)\tp50\tp99\tproxy s/GB\tproxy µs/req\tproxy RSS\tsink µs/req\tgen µs/req\thost busy\tcpu psi\tx req/s (min–max)\tx MB/s (min–max)\tx best proxy rate\tx best proxy cpu\tauth x rate\tauth x cpu\terrors\t")
-	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.0f%%\t%.0f%%\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n",
-			r.Workload, r.Target, r.Rounds,
-			spread(r.ReqPerSec, "%.0f"), spread(r.MBPerSec, "%.1f"),
-			dur(r.P50US.Median), dur(r.P99US.Median),
-			opt(r.ProxyCPUPerGB, "%.3f"), opt(r.ProxyUSPerReq, "%.1f"), rss(r.ProxyPeakRSS),
-			opt(r.SinkUSPerReq, "%.1f"), r.GenUSPerReq.Median, 100*r.HostBusy.Median, 100*r.CPUPressure.Median,
-			optSpread(r.RatioReqPerS), optSpread(r.RatioMBPerS), optSpread(r.BestRatioRate), optSpread(r.BestRatioCPU),
-			optSpread(r.authRate()), optSpread(r.authCPU()), r.Errors)
-	}
-	tw.Flush()
-}
-
-func spread(s stat, f string) string {
-	if s.N <= 1 {
-		return fmt.Sprintf(f, s.Median)
-	}
-	return fmt.Sprintf(f+" ("+f+"–"+f+")", s.Median, s.Min, s.Max)
-}
-
-func optSpread(s *stat) string {
-	if s == nil {
-		return "-"
-	}
-	return spread(*s, "%.2f")
-}
-
-func opt(s *stat, f string) string {
-	if s == nil {
-		return "-"
-	}
-	return fmt.Sprintf(f, s.Median)
-}
-
-func dur(us float64) string {
-	switch {
-	case us >= 1e6:
-		return fmt.Sprintf("%.2fs", us/1e6)
-	case us >= 1e3:
-		return fmt.Sprintf("%.1fms", us/1e3)
-	}
-	return fmt.Sprintf("%.0fµs", us)
-}
-
-func rss(b int64) string {
-	if b == 0 {
-		return "-"
-	}
-	return strings.TrimSuffix(fmt.Sprintf("%.0fMiB", float64(b)/(1<<20)), ".0")
 }

@@ -25,7 +25,7 @@ func TestSummarizeRatio(t *testing.T) {
 	rows := summarize([]run{
 		mk("direct", "1", 100), mk("mizuchi", "1", 50),
 		mk("direct", "2", 200), mk("mizuchi", "2", 180),
-	}, "direct", "mizuchi", nil)
+	}, "direct", "mizuchi", "mizuchi-sigv4", nil)
 	if len(rows) != 2 {
 		t.Fatalf("unexpected rows; got %d; want 2", len(rows))
 	}
@@ -65,7 +65,7 @@ func TestSummarizeAuthRatio(t *testing.T) {
 			mk("large", 64<<20, "mizuchi-sigv4", "sigv4", round, 9, 1100),
 		)
 	}
-	rows := summarize(runs, "direct", "mizuchi", nil)
+	rows := summarize(runs, "direct", "mizuchi", "mizuchi-sigv4", nil)
 	byTarget := map[string]*row{}
 	for i := range rows {
 		byTarget[rows[i].Workload+"/"+rows[i].Target] = &rows[i]
@@ -130,7 +130,7 @@ func TestSummarizeAuthRatio_NoBaseline(t *testing.T) {
 	rows := summarize([]run{
 		{Tags: map[string]string{"workload": "w", "target": "direct", "round": "1"}, ReqPerSec: 10},
 		{Tags: map[string]string{"workload": "w", "target": "mizuchi-jwt", "round": "1"}, Auth: "jwt", ReqPerSec: 5},
-	}, "direct", "mizuchi", nil)
+	}, "direct", "mizuchi", "mizuchi-sigv4", nil)
 	if r := rows[1]; r.Auth != "jwt" || r.AuthBaseline != "" || r.AuthRatioReqPerS != nil {
 		t.Fatalf("unexpected row without an unauthenticated baseline: %+v", r)
 	}
@@ -192,7 +192,7 @@ func TestSummarizeBestProxy(t *testing.T) {
 			mk("large", 64<<20, "mizuchi", round, 250*k, 15),
 		)
 	}
-	rows := summarize(runs, "direct", "mizuchi", []string{"nginx", "nginx-buf1m", "haproxy"})
+	rows := summarize(runs, "direct", "mizuchi", "mizuchi-sigv4", []string{"nginx", "nginx-buf1m", "haproxy"})
 	byTarget := map[string]*row{}
 	for i := range rows {
 		byTarget[rows[i].Workload+"/"+rows[i].Target] = &rows[i]
@@ -232,9 +232,138 @@ func TestSummarizeBestProxy(t *testing.T) {
 	}
 
 	// Without candidates there are no best proxy figures.
-	for _, r := range summarize(runs, "direct", "mizuchi", nil) {
+	for _, r := range summarize(runs, "direct", "mizuchi", "mizuchi-sigv4", nil) {
 		if r.BestRateTarget != "" || r.BestRatioRate != nil || r.BestRatioCPU != nil {
 			t.Fatalf("unexpected best proxy figures without candidates: %+v", r)
+		}
+	}
+}
+
+// authzRuns are three rounds of the small workload with the SigV4 baseline,
+// two authorization rows (OPA embedded; OpenFGA with its server measured as
+// role "authz") and one authz row in the large workload, the machine drifting
+// between rounds.
+func authzRuns() []run {
+	mk := func(workload string, size int64, target, authz, round string, rps, usPerReq, serverUS float64) run {
+		r := run{
+			Tags:      map[string]string{"workload": workload, "target": target, "round": round},
+			Size:      size,
+			Auth:      "sigv4",
+			ReqPerSec: rps,
+			MBPerSec:  rps * float64(size) / 1e6,
+			Procs:     []proc{{Role: "proxy", USPerReq: usPerReq, CPUSecPerGB: usPerReq * 1e3 / float64(size)}, {Role: "sink", USPerReq: 7}},
+		}
+		if authz != "" {
+			r.Tags["authz"] = authz
+		}
+		if serverUS > 0 {
+			r.Procs = append(r.Procs, proc{Role: "authz", USPerReq: serverUS})
+		}
+		return r
+	}
+	var runs []run
+	for _, round := range []string{"1", "2", "3"} {
+		k := float64(round[0] - '0')
+		runs = append(runs,
+			mk("small", 1<<10, "mizuchi-sigv4", "", round, 1000*k, 100, 0),
+			mk("small", 1<<10, "mizuchi-opa", "opa", round, 800*k, 130+10*k, 0),   // CPU ×1.4, 1.5, 1.6
+			mk("small", 1<<10, "mizuchi-fga", "fga", round, 250*k, 300, 200+10*k), // rate ×0.25, CPU ×3
+			mk("large", 64<<20, "mizuchi-sigv4", "", round, 10, 1000, 0),          // MB/s and s/GB
+			mk("large", 64<<20, "mizuchi-opa", "opa", round, 10-k, 1000+100*k, 0), // ×0.9, 0.8, 0.7; ×1.1, 1.2, 1.3
+		)
+	}
+	return runs
+}
+
+func TestSummarizeAuthzRatio_Success(t *testing.T) {
+	rows := summarize(authzRuns(), "direct", "mizuchi", "mizuchi-sigv4", nil)
+	byTarget := map[string]*row{}
+	for i := range rows {
+		byTarget[rows[i].Workload+"/"+rows[i].Target] = &rows[i]
+	}
+	f := func(key, authz string, rate, cpu stat, server *stat) {
+		t.Helper()
+		r := byTarget[key]
+		if r == nil {
+			t.Fatalf("no row %s", key)
+		}
+		if r.Authz != authz || r.AuthzBaseline != "mizuchi-sigv4" {
+			t.Fatalf("unexpected authz of %s; got %q baseline %q; want %q baseline mizuchi-sigv4", key, r.Authz, r.AuthzBaseline, authz)
+		}
+		if r.authzRate() == nil || r.authzCPU() == nil {
+			t.Fatalf("row %s has no authz ratios", key)
+		}
+		if got := *r.authzRate(); !near(got, rate) {
+			t.Fatalf("unexpected authz rate ratio of %s; got %+v; want %+v", key, got, rate)
+		}
+		if got := *r.authzCPU(); !near(got, cpu) {
+			t.Fatalf("unexpected authz cpu ratio of %s; got %+v; want %+v", key, got, cpu)
+		}
+		if got := r.AuthzServerUSPerReq; (got == nil) != (server == nil) || (got != nil && !near(*got, *server)) {
+			t.Fatalf("unexpected authz server µs/req of %s; got %+v; want %+v", key, got, server)
+		}
+	}
+	f("small/mizuchi-opa", "opa", stat{Median: 0.8, Min: 0.8, Max: 0.8, N: 3}, stat{Median: 1.5, Min: 1.4, Max: 1.6, N: 3}, nil)
+	f("small/mizuchi-fga", "fga", stat{Median: 0.25, Min: 0.25, Max: 0.25, N: 3}, stat{Median: 3, Min: 3, Max: 3, N: 3}, &stat{Median: 220, Min: 210, Max: 230, N: 3})
+	// The large workload gives MB/s and s/GB; the JSON has all four.
+	f("large/mizuchi-opa", "opa", stat{Median: 0.8, Min: 0.7, Max: 0.9, N: 3}, stat{Median: 1.2, Min: 1.1, Max: 1.3, N: 3}, nil)
+	if r := byTarget["large/mizuchi-opa"]; r.authzRate() != r.AuthzRatioMBPerS || r.authzCPU() != r.AuthzRatioCPUPerGB || r.AuthzRatioReqPerS == nil || r.AuthzRatioCPUPerReq == nil {
+		t.Fatalf("unexpected large authz row %+v", r)
+	}
+	if r := byTarget["small/mizuchi-opa"]; r.authzRate() != r.AuthzRatioReqPerS || r.authzCPU() != r.AuthzRatioCPUPerReq || r.AuthzRatioMBPerS == nil || r.AuthzRatioCPUPerGB == nil {
+		t.Fatalf("unexpected small authz row %+v", r)
+	}
+
+	lines := authzCost(rows)
+	want := []string{
+		"small mizuchi-opa (authz opa): req/s ×0.80 (0.80–0.80), proxy CPU/req ×1.50 (1.40–1.60)",
+		"small mizuchi-fga (authz fga): req/s ×0.25 (0.25–0.25), proxy CPU/req ×3.00 (3.00–3.00), authz server 220.0 (210.0–230.0) µs/req",
+		"large mizuchi-opa (authz opa): MB/s ×0.80 (0.70–0.90), proxy CPU/GB ×1.20 (1.10–1.30)",
+	}
+	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("unexpected authz cost lines;\ngot  %q\nwant %q", lines, want)
+	}
+
+	var b strings.Builder
+	writeTable(&b, rows)
+	if !strings.Contains(b.String(), "authz x rate") || !strings.Contains(b.String(), "authz x cpu") || !strings.Contains(b.String(), "1.50 (1.40–1.60)") {
+		t.Fatalf("table lacks the authz columns:\n%s", b.String())
+	}
+}
+
+func TestSummarizeAuthzRatio_Failure(t *testing.T) {
+	// f: no row of rows may carry authz ratios.
+	f := func(name string, rows []row) {
+		t.Helper()
+		for _, r := range rows {
+			if r.AuthzBaseline != "" || r.authzRate() != nil || r.authzCPU() != nil {
+				t.Fatalf("%s: unexpected authz ratios of %s/%s: %+v", name, r.Workload, r.Target, r)
+			}
+		}
+		if lines := authzCost(rows); len(lines) != 0 {
+			t.Fatalf("%s: unexpected authz cost lines %q", name, lines)
+		}
+	}
+	runs := authzRuns()
+	// No baseline target in the runs.
+	f("missing baseline", summarize(runs, "direct", "mizuchi", "mizuchi-jwt", nil))
+	// A baseline that authorizes itself is no baseline.
+	f("authorized baseline", summarize(runs, "direct", "mizuchi", "mizuchi-opa", nil))
+	// Ratios are per round: a baseline measured in other rounds gives none.
+	var shifted []run
+	for _, r := range runs {
+		if r.Tags["target"] == "mizuchi-sigv4" {
+			r.Tags = map[string]string{"workload": r.Tags["workload"], "target": r.Tags["target"], "round": r.Tags["round"] + "0"}
+		}
+		shifted = append(shifted, r)
+	}
+	f("baseline in other rounds", summarize(shifted, "direct", "mizuchi", "mizuchi-sigv4", nil))
+
+	// Rows without the tag never get authz ratios, but keep their auth ones.
+	rows := summarize(runs, "direct", "mizuchi", "mizuchi-sigv4", nil)
+	for _, r := range rows {
+		if r.Target == "mizuchi-sigv4" && (r.Authz != "" || r.AuthzBaseline != "" || r.AuthzRatioReqPerS != nil || r.AuthzServerUSPerReq != nil) {
+			t.Fatalf("unexpected authz figures of the baseline row %+v", r)
 		}
 	}
 }

@@ -413,7 +413,7 @@ func gatewayConfig(b *backend, listen, admin string, routes ...route) string {
 // gatewayConfigTLS is gatewayConfig with server.tls when tc is not nil.
 func gatewayConfigTLS(b *backend, listen, admin string, tc *testCerts, vhostDomains []string, routes ...route) string {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "server:\n  address: %q\n", listen)
+	fmt.Fprintf(&sb, "server:\n  address: %q\n  upload_id_secret: %q\n", listen, testUploadIDSecret)
 	if len(vhostDomains) > 0 {
 		fmt.Fprintf(&sb, "  virtual_host_domains: [%s]\n", strings.Join(vhostDomains, ", "))
 	}
@@ -430,6 +430,10 @@ func gatewayConfigTLS(b *backend, listen, admin string, tc *testCerts, vhostDoma
 	fmt.Fprintf(&sb, "metrics:\n  enabled: true\n  port: %s\n", portOf(admin))
 	return sb.String()
 }
+
+// testUploadIDSecret seals multipart upload ids in every test gateway
+// (required once a route has more than one identity).
+const testUploadIDSecret = "e2e-upload-id-secret-0123456789abcdef0123456789"
 
 // gateway is a running mizuchi.
 type gateway struct {
@@ -451,6 +455,9 @@ type gwOptions struct {
 	args []string // extra command-line flags, e.g. "-header-timeout", "2s"
 	// vhostDomains sets server.virtual_host_domains (bucket.<domain> addressing)
 	vhostDomains []string
+	// uploadIDSecrets replaces server.upload_id_secret (testUploadIDSecret)
+	// with server.upload_id_secrets (the rotation list); nil keeps it.
+	uploadIDSecrets []string
 }
 
 // startGateway writes a config for routes and starts mizuchi on free ports.
@@ -476,7 +483,12 @@ func startGatewayWith(t testing.TB, b *backend, o gwOptions, routes ...route) *g
 			g.scheme, g.caPEM, g.caFile = "https", tc.caPEM, tc.caFile
 		}
 		g.cfg = filepath.Join(dir, "mizuchi.yaml")
-		if werr := os.WriteFile(g.cfg, []byte(gatewayConfigTLS(b, g.addr, g.admin, tc, o.vhostDomains, routes...)), 0o600); werr != nil {
+		cfg := gatewayConfigTLS(b, g.addr, g.admin, tc, o.vhostDomains, routes...)
+		if o.uploadIDSecrets != nil {
+			cfg = strings.Replace(cfg, fmt.Sprintf("  upload_id_secret: %q\n", testUploadIDSecret),
+				fmt.Sprintf("  upload_id_secrets: [%s]\n", strings.Join(o.uploadIDSecrets, ", ")), 1)
+		}
+		if werr := os.WriteFile(g.cfg, []byte(cfg), 0o600); werr != nil {
 			t.Fatalf("cannot write config: %v", werr)
 		}
 		args := append([]string{"-config", g.cfg, "-listen", g.addr, "-admin-listen", g.admin}, o.args...)

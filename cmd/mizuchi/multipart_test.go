@@ -307,7 +307,18 @@ func testMultipartBad(t *testing.T, g *gateway, c *s3.Client) {
 	}
 	f(http.MethodPut, "/parts/x.bin?partNumber=1&uploadId=nosuchupload", []byte("data"), 404, "NoSuchUpload")
 	f(http.MethodPost, "/parts/x.bin?uploadId=nosuchupload", []byte(`<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"00"</ETag></Part></CompleteMultipartUpload>`), 404, "NoSuchUpload")
-	f(http.MethodPost, "/parts/x.bin?uploadId=nosuchupload", []byte("<CompleteMultipartUpload></CompleteMultipartUpload>"), 400, "MalformedXML")
+	// A malformed completion of a real upload reaches the backend (upload
+	// ids are sealed: an unknown one never does).
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	create, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("parts"), Key: aws.String("x.bin")})
+	if err != nil {
+		t.Fatalf("CreateMultipartUpload: %v", err)
+	}
+	f(http.MethodPost, "/parts/x.bin?uploadId="+url.QueryEscape(aws.ToString(create.UploadId)), []byte("<CompleteMultipartUpload></CompleteMultipartUpload>"), 400, "MalformedXML")
+	if _, err := c.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String("parts"), Key: aws.String("x.bin"), UploadId: create.UploadId}); err != nil {
+		t.Fatalf("AbortMultipartUpload: %v", err)
+	}
 	f(http.MethodPut, "/parts/x.bin?partNumber=1", []byte("data"), 400, "InvalidArgument")
 	f(http.MethodGet, "/parts?uploads", nil, 403, "AccessDenied")
 	f(http.MethodDelete, "/parts/x.bin", nil, 403, "AccessDenied")
