@@ -33,9 +33,11 @@ type Server struct {
 	// Default "0.0.0.0:8080".
 	Address string `yaml:"address"`
 	// AdminAddress is the admin/metrics listen address (/metrics, /healthz,
-	// /readyz, /debug/pprof/). Default: "0.0.0.0:<metrics.port>" when
-	// metrics.enabled is true, as the original served metrics; otherwise
-	// empty, which means no admin listener.
+	// /readyz, and /debug/pprof/ with -pprof). Default:
+	// "127.0.0.1:<metrics.port>" when metrics.enabled is true (the original
+	// bound 0.0.0.0; the admin listener reveals internals, so another
+	// interface is an explicit choice); otherwise empty, which means no
+	// admin listener.
 	AdminAddress string `yaml:"admin_address"`
 	// ZeroCopy is the original splice switch and pipe size.
 	ZeroCopy ZeroCopy `yaml:"zero_copy"`
@@ -432,7 +434,7 @@ type OpenFGA struct {
 type Metrics struct {
 	// Enabled serves /metrics on the admin listener. Default true.
 	Enabled bool `yaml:"enabled"`
-	// Port gives the default admin address 0.0.0.0:<port>. Default 9090.
+	// Port gives the default admin address 127.0.0.1:<port>. Default 9090.
 	Port int `yaml:"port"`
 }
 

@@ -105,7 +105,9 @@ func (t *Tracing) setDefaults() {
 func (c *Config) finish() {
 	s := &c.Server
 	if s.AdminAddress == "" && c.Metrics.Enabled && c.Metrics.Port > 0 {
-		s.AdminAddress = net.JoinHostPort("0.0.0.0", strconv.Itoa(c.Metrics.Port))
+		// Loopback: the admin listener reveals internals; binding it
+		// elsewhere is an explicit server.admin_address or -admin-listen.
+		s.AdminAddress = net.JoinHostPort("127.0.0.1", strconv.Itoa(c.Metrics.Port))
 	}
 	for i, d := range s.VirtualHostDomains {
 		s.VirtualHostDomains[i] = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(d)), ".")

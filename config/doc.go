@@ -106,10 +106,11 @@
 //     and duplicate or conflicting keys are caught.
 //   - Sizes: KB/MB/GB/TB are powers of ten, KiB/MiB/GiB/TiB powers of two,
 //     as VictoriaMetrics' flags; "1MB" is 1000000.
-//   - The admin listener defaults to 0.0.0.0:<metrics.port> when metrics are
-//     enabled, like the original metrics server; server.admin_address or
-//     -admin-listen override it, and it is off when metrics are disabled and
-//     no address is given.
+//   - The admin listener defaults to 127.0.0.1:<metrics.port> when metrics
+//     are enabled (the original bound 0.0.0.0; an admin port reveals
+//     internals, so another interface must be chosen explicitly);
+//     server.admin_address or -admin-listen override it, and it is off when
+//     metrics are disabled and no address is given.
 //   - Upstream addressing: see S3.UsePathStyle (path-style for custom
 //     endpoints, virtual-hosted for AWS, force_path_style overrides).
 //   - Relative file names (tls, public_key_file, policy_file, bundle) are

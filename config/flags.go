@@ -32,8 +32,8 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.Listen, "listen", "",
 		"S3 listen `address`, host:port. Overrides server.address (default 0.0.0.0:8080)")
 	fs.StringVar(&f.AdminListen, "admin-listen", "",
-		"Admin listen `address` for /metrics, /healthz, /readyz and /debug/pprof/, host:port; an empty value disables the admin listener. "+
-			"Overrides server.admin_address (default 0.0.0.0:<metrics.port> when metrics.enabled)")
+		"Admin listen `address` for /metrics, /healthz, /readyz (and /debug/pprof/ with -pprof), host:port; an empty value disables the admin listener. "+
+			"Overrides server.admin_address (default 127.0.0.1:<metrics.port> when metrics.enabled)")
 	fs.IntVar(&f.Loops, "loops", 0,
 		"Number of event loops; 0 means GOMAXPROCS. Overrides server.loops (default 0)")
 	fs.Var(&f.PipeSize, "pipe-size",

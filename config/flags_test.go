@@ -29,7 +29,7 @@ func TestApplyFlags_Success(t *testing.T) {
 	c.ApplyFlags(parseFlags(t))
 	s := c.Server
 	if s.Address != "127.0.0.1:8080" || s.Loops != 3 || s.PipePool != 10 || s.SpliceThreshold != 1<<20 ||
-		s.HeaderTimeout != 7*time.Second || !s.ZeroCopy.Enabled || s.AdminAddress != "0.0.0.0:9090" {
+		s.HeaderTimeout != 7*time.Second || !s.ZeroCopy.Enabled || s.AdminAddress != "127.0.0.1:9090" {
 		t.Fatalf("unset flags must not override: %+v", s)
 	}
 
@@ -43,7 +43,7 @@ func TestApplyFlags_Success(t *testing.T) {
 	s = c.Server
 	if s.Address != ":7000" || s.ZeroCopy.PipeBufferSize != 64<<10 || s.SpliceThreshold != 0 || s.Loops != 0 ||
 		s.IdleTimeout != 5*time.Second || s.ZeroCopy.Enabled ||
-		s.PipePool != 10 || s.HeaderTimeout != 7*time.Second || s.AdminAddress != "0.0.0.0:9090" {
+		s.PipePool != 10 || s.HeaderTimeout != 7*time.Second || s.AdminAddress != "127.0.0.1:9090" {
 		t.Fatalf("unexpected server after flags: %+v", s)
 	}
 

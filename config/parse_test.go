@@ -32,7 +32,7 @@ func mustParse(t *testing.T, data string, env map[string]string) *Config {
 func TestParse_Defaults(t *testing.T) {
 	c := mustParse(t, minimal, nil)
 	s := c.Server
-	if s.AdminAddress != "0.0.0.0:9090" || !s.ZeroCopy.Enabled || s.ZeroCopy.PipeBufferSize != 1<<20 ||
+	if s.AdminAddress != "127.0.0.1:9090" || !s.ZeroCopy.Enabled || s.ZeroCopy.PipeBufferSize != 1<<20 ||
 		s.Loops != 0 || s.PipePool != 256 || s.SpliceThreshold != 256<<10 || s.MaxHeaderBytes != 64<<10 ||
 		s.HeaderTimeout != 10*time.Second || s.IdleTimeout != time.Minute || s.BodyTimeout != time.Minute ||
 		s.MaxConnections != 10000 || s.TLS.Enabled() || len(s.VirtualHostDomains) != 0 {
@@ -113,7 +113,7 @@ func TestParse_Original(t *testing.T) {
 		"SIGV4_ACCESS_KEY": "CAK", "SIGV4_SECRET_KEY": "CSK",
 		"OPENFGA_STORE_ID": "store", "OPENFGA_MODEL_ID": "model",
 	})
-	if c.Server.Address != "0.0.0.0:8080" || c.Server.AdminAddress != "0.0.0.0:9090" || c.Server.ZeroCopy.PipeBufferSize != 1<<20 {
+	if c.Server.Address != "0.0.0.0:8080" || c.Server.AdminAddress != "127.0.0.1:9090" || c.Server.ZeroCopy.PipeBufferSize != 1<<20 {
 		t.Fatalf("unexpected server: %+v", c.Server)
 	}
 	if len(c.Buckets) != 3 {
@@ -169,7 +169,7 @@ func TestParse_Success(t *testing.T) {
 			return c.Buckets[0].Upload.MultipartThreshold == 5<<30 && c.Buckets[0].Upload.PartSize == 16<<20
 		})
 	f(minimal+"metrics: {port: 9191}\n",
-		func(c *Config) bool { return c.Server.AdminAddress == "0.0.0.0:9191" })
+		func(c *Config) bool { return c.Server.AdminAddress == "127.0.0.1:9191" })
 	f(strings.Replace(minimal, "  address: \"127.0.0.1:8080\"\n",
 		"  address: \"[::1]:0\"\n  virtual_host_domains: [S3.Local., s3.example.com]\n  header_timeout_seconds: 2.5\n  idle_timeout_seconds: 1m\n", 1),
 		func(c *Config) bool {
@@ -245,7 +245,7 @@ func TestParse_Failure(t *testing.T) {
 	f(server("  address: \"h:99999\"\n"), `server.address: invalid listen address "h:99999": invalid port "99999"`)
 	f(server("  address: \"bad_host!:80\"\n"), `invalid host "bad_host!"`)
 	f(server("  address: \":1\"\n  admin_address: nope\n"), `server.admin_address: invalid listen address "nope"`)
-	f(server("  address: \":9090\"\n"), `server.admin_address: "0.0.0.0:9090" conflicts with server.address ":9090"`)
+	f(server("  address: \":9090\"\n"), `server.admin_address: "127.0.0.1:9090" conflicts with server.address ":9090"`)
 	f(server("  address: \":1\"\n  zero_copy: {pipe_buffer_size: -1}\n"), "server.zero_copy.pipe_buffer_size: invalid size \"-1\": must not be negative")
 	f(server("  address: \":1\"\n  zero_copy: {pipe_buffer_size: 1KiB}\n"), "server.zero_copy.pipe_buffer_size: must be between 4KiB and 1GiB")
 	f(server("  address: \":1\"\n  splice_threshold: 1Q\n"), `server.splice_threshold: invalid size "1Q"`)

@@ -16,8 +16,8 @@ import (
 	"github.com/mizuchi-gw/mizuchi/pipes"
 )
 
-// admin serves /metrics, /healthz, /readyz and /debug/pprof/ with fasthttp
-// on its own listener, away from the S3 port.
+// admin serves /metrics, /healthz, /readyz and, with -pprof, /debug/pprof/
+// with fasthttp on its own listener, away from the S3 port.
 type admin struct {
 	srv   *fasthttp.Server
 	ln    net.Listener
@@ -25,7 +25,7 @@ type admin struct {
 	stopc chan struct{}
 }
 
-func startAdmin(log *slog.Logger, addr string, withMetrics bool, s *engine.Server) (*admin, error) {
+func startAdmin(log *slog.Logger, addr string, withMetrics, withPprof bool, s *engine.Server) (*admin, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("cannot listen on admin address %q: %w", addr, err)
@@ -51,7 +51,7 @@ func startAdmin(log *slog.Logger, addr string, withMetrics bool, s *engine.Serve
 					ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
 					ctx.SetBodyString("not ready: routes not loaded, a backend is unreachable or a JWKS is not loaded\n")
 				}
-			case len(path) >= len("/debug/pprof/") && path[:len("/debug/pprof/")] == "/debug/pprof/":
+			case withPprof && len(path) >= len("/debug/pprof/") && path[:len("/debug/pprof/")] == "/debug/pprof/":
 				pprofhandler.PprofHandler(ctx)
 			default:
 				ctx.Error("not found\n", fasthttp.StatusNotFound)

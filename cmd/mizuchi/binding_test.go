@@ -54,6 +54,8 @@ func TestE2EBinding(t *testing.T) {
 		route{name: "lim", pathPrefix: "/lim", bucket: bindBucket, keyPrefix: "lim/", extra: "" +
 			"    upload: {max_object_size: 1MiB, max_part_size: 5MiB, allowed_content_types: [\"image/*\", application/pdf]}\n"},
 		route{name: "keys", pathPrefix: "/keys", bucket: bindBucket, keyPrefix: "keys/"},
+		route{name: "dated", pathPrefix: "/dated", bucket: bindBucket, keyPrefix: "d/", extra: "" +
+			"    upload: {key_template: \"{route}/{date}/{key}\", multipart_threshold: 5MiB, part_size: 5MiB}\n"},
 	)
 	t.Run("OtherUploader", func(t *testing.T) { testBindOtherUploader(t, g, b) })
 	t.Run("Expired", func(t *testing.T) { testBindExpired(t, g, b) })
@@ -62,6 +64,36 @@ func TestE2EBinding(t *testing.T) {
 	t.Run("Limits", func(t *testing.T) { testBindLimits(t, g, b) })
 	t.Run("ChunkedCutoff", func(t *testing.T) { testBindChunkedCutoff(t, g, b) })
 	t.Run("Keys", func(t *testing.T) { testBindKeys(t, g, b) })
+	t.Run("AutoMultipartTemplate", func(t *testing.T) { testBindAutoMultipart(t, g, b) })
+}
+
+// testBindAutoMultipart: the internal multipart upload of a large or
+// chunked PutObject (backend ids, never sealed) writes the stored key.
+func testBindAutoMultipart(t *testing.T, g *gateway, b *backend) {
+	day := func() string { return time.Now().UTC().Format("2006-01-02") }
+	check := func(key string, seed uint64, n int64, before string) {
+		t.Helper()
+		stored := "d/dated/" + before + "/" + key
+		if after := day(); after != before && !b.exists(t, bindBucket, stored) {
+			stored = "d/dated/" + after + "/" + key // midnight passed meanwhile
+		}
+		b.checkObject(t, bindBucket, stored, seed, n)
+		b.checkAbsent(t, bindBucket, "d/"+key)
+	}
+	seed, d := nextSeed(), day()
+	if r := chunkedPut(t, g, "/dated/chunked.bin", seed, 7*mib, ""); r.status != 200 {
+		t.Fatalf("chunked PUT on a template route: %s", r)
+	}
+	check("chunked.bin", seed, 7*mib, d)
+	seed, d = nextSeed(), day()
+	g.mustPut(t, "/dated/big.bin", seed, 6*mib, putOpts{expect: true})
+	check("big.bin", seed, 6*mib, d)
+	seed, d = nextSeed(), day()
+	g.mustPut(t, "/dated/small.bin", seed, kib, putOpts{})
+	check("small.bin", seed, kib, d)
+	if got := b.pendingUploads(t, bindBucket); got != 0 {
+		t.Fatalf("pending uploads after the auto-multipart uploads: %d; want 0", got)
+	}
 }
 
 func mpClient(g *gateway, ak, sk string) *s3.Client {

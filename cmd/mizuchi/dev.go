@@ -145,7 +145,6 @@ func (d *devBackend) printHowTo(w io.Writer, cfg *config.Config) {
 	fmt.Fprintf(&b, "  AWS_ACCESS_KEY_ID=dev AWS_SECRET_ACCESS_KEY=dev AWS_DEFAULT_REGION=us-east-1 \\\n")
 	fmt.Fprintf(&b, "    aws s3 cp ./file.txt s3://uploads/file.txt --endpoint-url %s\n", url)
 	fmt.Fprintf(&b, "  curl -T ./file.txt %s/uploads/file.txt\n", url)
-	fmt.Fprintf(&b, "\n(Files above the AWS CLI's 8 MiB multipart threshold need multipart support, which is not in this build yet;\n")
-	fmt.Fprintf(&b, " add --expected-size or raise multipart_threshold in ~/.aws/config, or use curl.)\n\n")
+	fmt.Fprintf(&b, "\nLarge files go up as multipart uploads (the AWS CLI does that above 8 MiB).\n\n")
 	_, _ = io.WriteString(w, b.String())
 }

@@ -33,6 +33,7 @@ var (
 	logLevel     = flag.String("log-level", "info", "Log level: debug, info, warn or error.")
 	loopRelay    = flag.Bool("loop-relay", true, "Relay requests whose body fits in the event loop's buffer (below -splice-threshold) on the event loop, over backend connections registered on it; -loop-relay=false hands each to a goroutine instead (for comparison).")
 	logJSON      = flag.Bool("log-json", false, "Log JSON lines instead of text.")
+	pprofOn      = flag.Bool("pprof", false, "Serve /debug/pprof/ on the admin listener. Off by default: profiles reveal internals.")
 	drainTimeout = flag.Duration("drain-timeout", 30*time.Second, "On SIGTERM or SIGINT, how long in-flight uploads may take to finish before connections are closed.")
 )
 
@@ -169,7 +170,7 @@ func run(log *slog.Logger) error {
 
 	var adm *admin
 	if cfg.Server.AdminAddress != "" {
-		adm, err = startAdmin(log, cfg.Server.AdminAddress, cfg.Metrics.Enabled, srv)
+		adm, err = startAdmin(log, cfg.Server.AdminAddress, cfg.Metrics.Enabled, *pprofOn, srv)
 		if err != nil {
 			return err
 		}
