@@ -202,3 +202,42 @@ func TestBind_Messages(t *testing.T) {
 		t.Fatalf("unexpected content type refusal %+v", fl.e)
 	}
 }
+
+// The UploadId of replies: CreateMultipartUpload's backend id is sealed for
+// the stored key and subject; the others echo the client's id; a route
+// without a sealer leaves the backend's.
+func TestReplyUploadID(t *testing.T) {
+	fx := newBindFixture(t)
+	ex := &exchange{s: fx.s, route: fx.tmpl, op: opCreateMultipart, hasStored: true, stored: []byte("alice/k"), key: []byte("k"),
+		ident: identity{subject: "alice"}}
+	tok, err := ex.replyUploadID([]byte(`<InitiateMultipartUploadResult><UploadId>b&amp;1</UploadId></InitiateMultipartUploadResult>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := func(key, subject, route, wantID string) {
+		t.Helper()
+		id, err := uploadid.Open(nil, fx.sealer, tok, &uploadid.Owner{Route: route, Key: []byte(key), Subject: subject}, time.Now())
+		if got := string(id); (err == nil) != (wantID != "") || got != wantID {
+			t.Fatalf("Open for %q %q %q: %q, %v; want %q", route, key, subject, got, err, wantID)
+		}
+	}
+	f("alice/k", "alice", "tmpl", "b&1")
+	f("k", "alice", "tmpl", "")
+	f("alice/k", "bob", "tmpl", "")
+	f("alice/k", "alice", "plain", "")
+	if _, err := ex.replyUploadID([]byte(`<InitiateMultipartUploadResult></InitiateMultipartUploadResult>`)); err == nil {
+		t.Fatalf("a reply without UploadId must fail")
+	}
+
+	ex.op = opListParts
+	if _, err := ex.req.Parse([]byte("GET /tmpl/k?uploadId=A%2DB_c&max-parts=1 HTTP/1.1\r\nHost: gw\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if id, err := ex.replyUploadID(nil); err != nil || string(id) != "A-B_c" {
+		t.Fatalf("ListParts reply id: %q, %v; want the client's A-B_c", id, err)
+	}
+	ex.route = fx.plain
+	if id, err := ex.replyUploadID(nil); err != nil || id != nil {
+		t.Fatalf("reply id without a sealer: %q, %v; want nil", id, err)
+	}
+}

@@ -67,6 +67,51 @@
 // are decoded with sigv4.ChunkDecoder (decode.go), holding the
 // last decoded byte back until every signature verified.
 //
+// # Upload binding (binding.go)
+//
+// After authentication and bodyMode, before authorization, 100 Continue,
+// any body byte and any backend connection, the loop binds the request to
+// its uploader (Route.Upload):
+//
+//   - The client's decoded key goes through the route's key template
+//     (policy/keytemplate, e.g. "{subject}/{key}") to the stored key; the
+//     endpoint's KeyPrefix is added upstream. A template that cannot be
+//     applied to the identity (missing claim, a value with '/') is 403
+//     AccessDenied. keytemplate.ValidateKey then checks the client's key and
+//     the stored length (KeyPrefix + stored key): 400 KeyTooLongError, or
+//     400 InvalidArgument for invalid UTF-8, control characters and "." or
+//     ".." segments. Every route gets this check.
+//   - With a Sealer, CreateMultipartUpload's <UploadId> is replaced by
+//     uploadid.Seal(backend id, {route name, stored key without
+//     KeyPrefix, subject}, now + MaxUploadAge); the uploadId of UploadPart,
+//     CompleteMultipartUpload, AbortMultipartUpload and ListParts is opened
+//     on the loop, and any failure (tampered, truncated, another identity,
+//     key or route, expired, an unsealed id) is 404 NoSuchUpload. The
+//     backend's id replaces it in the upstream query (percent-encoded);
+//     ListParts echoes the client's sealed id; errors are the gateway's own
+//     bodies, so no backend id reaches a client. The authorization input
+//     keeps the client's (sealed) id. Auto-multipart uses backend ids
+//     internally and never seals them. With a {date} template a sealed id
+//     also opens with the stored key of the earlier days it may have been
+//     created on (up to 31), so an upload started before midnight UTC
+//     continues on its own key. Without a Sealer ids pass through.
+//   - Limits from the head: MaxObjectSize for PutObject (the decoded length
+//     of aws-chunked), MaxPartSize for UploadPart (400 EntityTooLarge with
+//     the limit in the message and <ProposedSize>/<MaxSizeAllowed>), and
+//     AllowedContentTypes for PutObject and CreateMultipartUpload (400
+//     InvalidArgument naming the allowed types). A chunked PutObject of
+//     unknown length is counted while it streams and cut off with 400
+//     EntityTooLarge when it passes MaxObjectSize; its internal upload is
+//     aborted.
+//
+// The stored key and backend id are copied into the exchange (setBind);
+// the worker's re-parse only decodes the client's key, which every reply
+// shows (XML Key and Location). A route without Sealer, template or
+// limits only decodes and validates the key, without allocating; with
+// them the loop work is a template append and one AES-GCM open, also
+// without allocating (alloc_test.go). Refusals are counted in
+// mizuchi_upload_refused_total{reason}.
+//
 // # Two body paths
 //
 //   - In-loop (copy): a body under the splice threshold (default 256 KiB)

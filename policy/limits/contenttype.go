@@ -8,7 +8,7 @@ import (
 )
 
 // ErrContentType: the request's Content-Type is not allowed on the route
-// (S3 403 AccessDenied).
+// (the gateway answers 400 InvalidArgument).
 var ErrContentType = errors.New("limits: content type not allowed")
 
 // MatchContentType reports whether the Content-Type value ct is allowed by

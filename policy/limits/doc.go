@@ -22,7 +22,7 @@
 // no '?', '[...]' or escaping (media types never need them). An empty
 // pattern list allows everything; otherwise a request without Content-Type
 // is allowed only by "*" or "*/*" (the type the backend would store is not
-// the client's choice). A refused type is ErrContentType: 403
-// AccessDenied, as S3 answers a POST policy condition that fails.
+// the client's choice). A refused type is ErrContentType: the gateway
+// answers 400 InvalidArgument naming the allowed types.
 // MatchContentType does not allocate.
 package limits

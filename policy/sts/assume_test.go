@@ -1,6 +1,7 @@
 package sts
 
 import (
+	"encoding/json"
 	"net/http"
 	"reflect"
 	"strings"
@@ -34,6 +35,10 @@ func TestAssume_Success(t *testing.T) {
 			t.Fatalf("unexpected secret key from Open; got %q; want %q", secret, c.SecretAccessKey)
 		}
 		wantSession.AccessKeyID = c.AccessKeyID
+		if wantSession.Claims != nil {
+			js, _ := json.Marshal(wantSession.Claims)
+			wantSession.ClaimsJSON = string(js)
+		}
 		wantSession.Expires = c.Expiration
 		got := *s
 		got.secret, got.routes = [SecretKeyLen]byte{}, [inlineRoutes]string{}

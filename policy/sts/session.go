@@ -152,9 +152,13 @@ type Session struct {
 	Routes []string
 	// Claims are the web identity token's claims, without exp, iat, nbf,
 	// jti, nonce, at_hash and c_hash; nil when none are left. Numbers are
-	// float64, as policy.JWT gives them.
-	Claims  map[string]any
-	Expires time.Time
+	// float64, as policy.JWT gives them. Open fills them; OpenNoClaims
+	// leaves them nil until DecodeClaims.
+	Claims map[string]any
+	// ClaimsJSON is Claims as sealed: a JSON object with sorted keys, ""
+	// when none. Always set.
+	ClaimsJSON string
+	Expires    time.Time
 
 	secret [SecretKeyLen]byte
 	routes [inlineRoutes]string
@@ -183,15 +187,29 @@ var scratch = sync.Pool{New: func() any {
 // (else ErrInvalidToken), accessKeyID (the credential scope's) must be the
 // one issued with it (else ErrAccessKeyMismatch), it must not have expired
 // at now (else ErrExpiredToken), and its role must still be configured
-// (else ErrInvalidToken). On success it returns the session and the secret
-// access key to verify the request's signature with; secretKey lives in
-// the Session and is valid as long as it (do not modify or log it).
+// (else ErrInvalidToken). On success it returns the session, Claims
+// decoded, and the secret access key to verify the request's signature
+// with; secretKey lives in the Session and is valid as long as it (do not
+// modify or log it).
 //
 // Open looks nothing up but the role map and keeps nothing: it costs one
 // AES-GCM open per configured secret at most, and allocates the Session,
 // one string for its text fields, Routes beyond four, and the decoded
-// Claims (see the package doc for figures).
+// Claims, which cost most (see the package doc): use OpenNoClaims when the
+// route needs no claims.
 func (iss *Issuer) Open(accessKeyID, sessionToken []byte, now time.Time) (*Session, []byte, error) {
+	s, secret, err := iss.OpenNoClaims(accessKeyID, sessionToken, now)
+	if err == nil && s.DecodeClaims() != nil {
+		return nil, nil, ErrInvalidToken
+	}
+	return s, secret, err
+}
+
+// OpenNoClaims is Open without decoding the claims: Claims is nil and
+// ClaimsJSON holds them, for DecodeClaims or to be copied into an
+// authorization input as they are. It allocates the Session and one
+// string (plus Routes beyond four).
+func (iss *Issuer) OpenNoClaims(accessKeyID, sessionToken []byte, now time.Time) (*Session, []byte, error) {
 	if len(sessionToken) == 0 || len(sessionToken) > MaxSessionTokenLen {
 		return nil, nil, ErrInvalidToken
 	}
@@ -217,23 +235,19 @@ func (iss *Issuer) Open(accessKeyID, sessionToken []byte, now time.Time) (*Sessi
 	if r == nil {
 		return nil, nil, ErrInvalidToken
 	}
-	s := &Session{Expires: time.Unix(v.expires, 0).UTC()}
-	if c := v.field(p, fClaims); len(c) > 0 {
-		if json.Unmarshal(c, &s.Claims) != nil {
-			return nil, nil, ErrInvalidToken
-		}
-	}
 	// One string holds the access key id and every text field: the
 	// access key id is appended after the plaintext, in scratch that
 	// Open no longer needs, and the text is copied out once.
-	text := append(append(p[len(p):len(p)], ak[:]...), p[fixedLen:]...)
+	text := append(append(p[len(p):], ak[:]...), p[fixedLen:]...)
 	str := string(text)
-	at := func(start, end int) string { return str[AccessKeyIDLen+start-fixedLen : AccessKeyIDLen+end-fixedLen] }
+	at := func(f [2]int) string { return str[AccessKeyIDLen+f[0]-fixedLen : AccessKeyIDLen+f[1]-fixedLen] }
+	s := &Session{Expires: time.Unix(v.expires, 0).UTC()}
 	s.AccessKeyID = str[:AccessKeyIDLen]
-	s.Subject = at(v.fields[fSubject][0], v.fields[fSubject][1])
-	s.RoleARN = at(v.fields[fRole][0], v.fields[fRole][1])
-	s.SessionName = at(v.fields[fSessionName][0], v.fields[fSessionName][1])
-	s.KeyPrefix = at(v.fields[fPrefix][0], v.fields[fPrefix][1])
+	s.Subject = at(v.fields[fSubject])
+	s.RoleARN = at(v.fields[fRole])
+	s.SessionName = at(v.fields[fSessionName])
+	s.KeyPrefix = at(v.fields[fPrefix])
+	s.ClaimsJSON = at(v.fields[fClaims])
 	s.Routes = s.routes[:0]
 	i := v.routes[0]
 	_, w := binary.Uvarint(p[i:])
@@ -241,13 +255,27 @@ func (iss *Issuer) Open(accessKeyID, sessionToken []byte, now time.Time) (*Sessi
 	for range v.nRoutes {
 		n, w := binary.Uvarint(p[i:])
 		i += w
-		if rt := at(i, i+int(n)); r.hasRoute(rt) {
+		if rt := at([2]int{i, i + int(n)}); r.hasRoute(rt) {
 			s.Routes = append(s.Routes, rt)
 		}
 		i += int(n)
 	}
 	encodeSecret(&s.secret, (*[secretRawLen]byte)(v.secret))
 	return s, s.secret[:], nil
+}
+
+// DecodeClaims sets Claims from ClaimsJSON (nil when empty). Call it
+// before sharing the Session: it writes to it.
+func (s *Session) DecodeClaims() error {
+	if s.Claims != nil || s.ClaimsJSON == "" {
+		return nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(s.ClaimsJSON), &m); err != nil || m == nil {
+		return ErrInvalidToken
+	}
+	s.Claims = m
+	return nil
 }
 
 func (r *role) hasRoute(route string) bool {
