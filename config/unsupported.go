@@ -4,10 +4,13 @@ package config
 // implemented in this build. The binary must refuse to start (or to reload)
 // when it is not empty rather than serve without them: a route configured
 // with authentication, authorization or upload limits must never be served
-// without them. Every feature of the format is implemented today (upload
-// key templates, limits and sealed upload ids included), so the list is
-// empty; the check stays for features added later.
+// without them. The sts section is parsed and validated, but its endpoint
+// is not served by this build yet: a configuration that enables it is
+// refused rather than handing out nothing.
 func (c *Config) Unsupported() []string {
+	if c.STS != nil && c.STS.Enabled {
+		return []string{"sts.enabled: the AssumeRoleWithWebIdentity endpoint is not served by this build"}
+	}
 	return nil
 }
 

