@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"sort"
 	"strconv"
+	"unicode/utf8"
 )
 
 // Auth methods of Input.Auth.
@@ -162,9 +163,55 @@ func (in *Input) Map() map[string]any {
 	return m
 }
 
-// appendJSONString appends s as a JSON string. Invalid UTF-8 is replaced
-// by U+FFFD, as encoding/json does.
+// appendJSONString appends s as a JSON string, escaped as encoding/json
+// escapes it (control characters, quote, backslash, and <, >, & for HTML
+// safety; U+2028 and U+2029); invalid UTF-8 becomes U+FFFD. It does not
+// allocate when dst has room.
 func appendJSONString(dst []byte, s string) []byte {
-	b, _ := json.Marshal(s) // cold enough: authorization routes only
-	return append(dst, b...)
+	const hexDigits = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
 }

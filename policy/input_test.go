@@ -92,3 +92,18 @@ func sameSet(a, b []string) bool {
 	}
 	return true
 }
+
+// TestAppendJSONString agrees with encoding/json byte for byte.
+func TestAppendJSONString(t *testing.T) {
+	f := func(s string) {
+		t.Helper()
+		want, _ := json.Marshal(s)
+		if got := appendJSONString(nil, s); string(got) != string(want) {
+			t.Fatalf("appendJSONString(%q) = %s; want %s", s, got, want)
+		}
+	}
+	for _, s := range []string{"", "plain", "a\"b\\c", "tab\tnl\nr\r", "\x00\x01\x1f\x7f", "<a>&b", "r\u00e9sum\u00e9 \u65e5\u672c",
+		"bad \xff utf8 \xc0\xaf", "\u2028\u2029", "\U0001F600", "trailing \xe2\x82"} {
+		f(s)
+	}
+}
