@@ -236,7 +236,6 @@ func (a *JWT) refresh() error {
 		return err
 	}
 	old := a.keys.Swap(ks)
-	a.ready.Store(true)
 	a.refreshOK.Inc()
 	a.staleGauge.Set(0)
 	a.keysGauge.Set(float64(len(ks.keys)))

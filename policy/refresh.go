@@ -124,7 +124,8 @@ func (a *JWT) loop() {
 	backoff := a.minRefresh
 	for {
 		next := a.ttl
-		if a.refresh() != nil {
+		err := a.refresh()
+		if err != nil {
 			next = min(backoff, a.ttl)
 			backoff = min(backoff*2, a.ttl)
 		} else {
@@ -132,6 +133,12 @@ func (a *JWT) loop() {
 		}
 		a.mu.Lock()
 		a.refreshing = false
+		if err == nil {
+			// Ready only once the fetch is over: a RefreshUnknownKey
+			// after Ready starts a fetch of its own instead of waiting
+			// for this one.
+			a.ready.Store(true)
+		}
 		ws := a.waiters
 		a.waiters = nil
 		a.mu.Unlock()
