@@ -428,13 +428,9 @@ type respCapture struct {
 	etag, body         []byte
 }
 
-// readResponse reads one response head and drains its body. closeConn reports
-// that the server will close (or has closed) the connection.
-func readResponse(br *bufio.Reader) (status int, closeConn bool, err error) {
-	return readResponseCapture(br, nil)
-}
-
-// readResponseCapture is readResponse that also fills c, if not nil.
+// readResponseCapture reads one response head and drains its body, filling
+// c (if not nil). closeConn reports that the server will close (or has
+// closed) the connection.
 func readResponseCapture(br *bufio.Reader, c *respCapture) (status int, closeConn bool, err error) {
 	wantBody := false
 	if c != nil {

@@ -44,11 +44,12 @@ func (k *jwkKey) jwk() map[string]any {
 	case *rsa.PublicKey:
 		m["kty"], m["n"], m["e"] = "RSA", b64(pub.N.Bytes()), b64(big.NewInt(int64(pub.E)).Bytes())
 	case *ecdsa.PublicKey:
-		size := (pub.Curve.Params().BitSize + 7) / 8
-		x, y := make([]byte, size), make([]byte, size)
-		pub.X.FillBytes(x)
-		pub.Y.FillBytes(y)
-		m["kty"], m["crv"], m["x"], m["y"] = "EC", pub.Curve.Params().Name, b64(x), b64(y)
+		raw, err := pub.Bytes() // 0x04 || X || Y, each the curve's size
+		if err != nil {
+			panic(err)
+		}
+		size := (len(raw) - 1) / 2
+		m["kty"], m["crv"], m["x"], m["y"] = "EC", pub.Curve.Params().Name, b64(raw[1:1+size]), b64(raw[1+size:])
 	case ed25519.PublicKey:
 		m["kty"], m["crv"], m["x"] = "OKP", "Ed25519", b64(pub)
 	}

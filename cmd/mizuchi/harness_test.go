@@ -405,12 +405,8 @@ type route struct {
 	extra                               string // more YAML for the bucket entry, each line indented by 4 spaces
 }
 
-// gatewayConfig renders a YAML config for routes onto backend b.
-func gatewayConfig(b *backend, listen, admin string, routes ...route) string {
-	return gatewayConfigTLS(b, listen, admin, nil, nil, routes...)
-}
-
-// gatewayConfigTLS is gatewayConfig with server.tls when tc is not nil.
+// gatewayConfigTLS renders a YAML config for routes onto backend b, with
+// server.tls when tc is not nil.
 func gatewayConfigTLS(b *backend, listen, admin string, tc *testCerts, vhostDomains []string, routes ...route) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "server:\n  address: %q\n  upload_id_secret: %q\n", listen, testUploadIDSecret)
