@@ -156,6 +156,10 @@ func FuzzRequestHead(f *testing.F) {
 				return true
 			case "Cache-Control":
 				return req.Header.Get("Pragma") == "no-cache"
+			case "Trailer":
+				// net/http moves Trailer out of Header into
+				// Request.Trailer for chunked requests.
+				return r.Chunked
 			}
 			return false
 		})
