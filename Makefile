@@ -57,6 +57,12 @@ test-long: ## long-running tests (-run Long, MIZUCHI_LONG=1)
 bench: ## load benchmarks: Mizuchi vs direct, nginx, HAProxy, a splice relay (bench/run.sh)
 	bash bench/run.sh
 
+.PHONY: image
+IMAGE ?= mizuchi:dev
+CONTAINER ?= docker
+image: ## build the container image (Dockerfile: static binary, scratch base, non-root); needs a container engine
+	$(CONTAINER) build -t $(IMAGE) .
+
 .PHONY: bench-deps bench-scale
 bench-deps: ## install the pinned Debian nginx and haproxy that `make bench` compares with (apt)
 	./scripts/install-bench-deps.sh
