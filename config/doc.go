@@ -94,7 +94,8 @@
 //
 // Everything but tracing is implemented (auth, authz and server.tls
 // included). Unsupported lists configured features this build cannot serve
-// (none today) and the binary refuses such a configuration instead of
+// (today only an sts role naming a route without auth, whose session
+// credentials would go unchecked) and the binary refuses such a configuration instead of
 // serving it unprotected. Ignored lists accepted settings without effect
 // (tracing).
 //

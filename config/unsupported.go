@@ -1,17 +1,33 @@
 package config
 
+import "fmt"
+
 // Unsupported lists, by key path, features that are configured but not
 // implemented in this build. The binary must refuse to start (or to reload)
 // when it is not empty rather than serve without them: a route configured
 // with authentication, authorization or upload limits must never be served
-// without them. The sts section is parsed and validated, but its endpoint
-// is not served by this build yet: a configuration that enables it is
-// refused rather than handing out nothing.
+// without them. STS credentials are verified on routes with
+// authentication only: a role that names a route without it is listed
+// (its sessions would not be checked at all).
 func (c *Config) Unsupported() []string {
-	if c.STS != nil && c.STS.Enabled {
-		return []string{"sts.enabled: the AssumeRoleWithWebIdentity endpoint is not served by this build"}
+	var out []string
+	if s := c.STS; s != nil && s.Enabled {
+		anonymous := map[string]bool{}
+		for i := range c.Buckets {
+			if !c.Buckets[i].Auth.Enabled {
+				anonymous[c.Buckets[i].Name] = true
+			}
+		}
+		for i, r := range s.Roles {
+			for j, name := range r.Routes {
+				if anonymous[name] {
+					out = append(out, fmt.Sprintf("sts.roles[%d].routes[%d]: bucket %q has auth disabled; "+
+						"STS credentials are served on authenticated routes only (enable auth on it)", i, j, name))
+				}
+			}
+		}
 	}
-	return nil
+	return out
 }
 
 // Ignored lists, by key path, settings accepted for compatibility with the

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mizuchi-gw/mizuchi/httpparse"
 	"github.com/mizuchi-gw/mizuchi/policy"
+	"github.com/mizuchi-gw/mizuchi/policy/sts"
 	"github.com/mizuchi-gw/mizuchi/sigv4"
 )
 
@@ -23,6 +24,11 @@ type Auth struct {
 	// QueryParams are query parameters that carry tokens (JWT query token
 	// sources): they are not operation parameters.
 	QueryParams []string
+
+	// sessionClaims: decode the claims of STS sessions (SigV4.Resolve set;
+	// the route's authorization or key template reads them). Set by
+	// NewRouter.
+	sessionClaims bool
 }
 
 // Payload modes of x-amz-content-sha256 that carry chunk signatures.
@@ -33,14 +39,16 @@ var (
 	streamingUnsignedTrailer = []byte("STREAMING-UNSIGNED-PAYLOAD-TRAILER")
 )
 
-// identity is who a request authenticated as. Both strings point into
-// long-lived configuration or a cached policy.Identity: copying it costs
-// nothing.
+// identity is who a request authenticated as. Its strings point into
+// long-lived configuration, a cached policy.Identity or the request's STS
+// session: copying it costs nothing.
 type identity struct {
-	method    string // "", "sigv4" or "jwt"
+	method    string // "", "sigv4", "jwt" or "sts"
 	subject   string
-	accessKey string         // sigv4
-	claims    map[string]any // jwt: the verified claims (shared, read-only)
+	accessKey string         // sigv4, sts
+	role      string         // sts: the assumed role's ARN
+	claims    map[string]any // jwt: the verified claims; sts: the session's, when the route reads them (shared, read-only)
+	session   *sts.Session   // sts: the opened session (scope checked by bind)
 }
 
 // authFailure is a refused authentication, built only on failure.
@@ -98,7 +106,7 @@ func looksSigV4(req *httpparse.Request) bool {
 func (s *Server) authenticate(st *connState, sc *loopScratch, a *Auth, req *httpparse.Request) authResult {
 	now := time.Unix(0, nowNanos())
 	if a.SigV4 != nil && (a.JWT == nil || looksSigV4(req)) {
-		return s.authSigV4(sc, a.SigV4, req, now)
+		return s.authSigV4(sc, a, req, now)
 	}
 	if a.JWT == nil {
 		return authResult{fail: &authFailure{e: errAnonymous}}
@@ -112,7 +120,7 @@ func (s *Server) authenticate(st *connState, sc *loopScratch, a *Auth, req *http
 	if err == nil {
 		st.kidRefreshed = false
 		authJWTOK.Inc()
-		return authResult{id: identity{method: "jwt", subject: ident.Subject, claims: ident.Claims}}
+		return authResult{id: identity{method: policy.MethodJWT, subject: ident.Subject, claims: ident.Claims}}
 	}
 	if errors.Is(err, policy.ErrUnknownKey) && !st.kidRefreshed {
 		// The token names a key we have not fetched: refresh the JWKS off
@@ -135,7 +143,7 @@ func (s *Server) authenticate(st *connState, sc *loopScratch, a *Auth, req *http
 	}}
 }
 
-func (s *Server) authSigV4(sc *loopScratch, cfg *sigv4.VerifyConfig, req *httpparse.Request, now time.Time) authResult {
+func (s *Server) authSigV4(sc *loopScratch, a *Auth, req *httpparse.Request, now time.Time) authResult {
 	sc.sigHdrs = sc.sigHdrs[:0]
 	for _, h := range req.Headers {
 		sc.sigHdrs = append(sc.sigHdrs, sigv4.Header{Name: h.Name, Value: h.Value})
@@ -144,10 +152,20 @@ func (s *Server) authSigV4(sc *loopScratch, cfg *sigv4.VerifyConfig, req *httppa
 		sc.verifier = sigv4.NewVerifier(s.clientKeys)
 	}
 	in := sigv4.Input{Method: req.Method, Path: req.Path, Query: req.Query, Headers: sc.sigHdrs, Now: now}
-	err := sc.verifier.Verify(cfg, &in, &sc.verified)
+	err := sc.verifier.Verify(a.SigV4, &in, &sc.verified)
 	if err == nil {
-		authSigV4OK.Inc()
-		r := authResult{id: identity{method: "sigv4", subject: sc.verified.Key.Subject, accessKey: sc.verified.Key.AccessKey}}
+		r := authResult{id: identity{method: policy.MethodSigV4, subject: sc.verified.Key.Subject, accessKey: sc.verified.Key.AccessKey}}
+		if sess, ok := sc.verified.Key.Session.(*sts.Session); ok {
+			if a.sessionClaims && sess.DecodeClaims() != nil {
+				sessionInvalid.Inc()
+				return authResult{fail: &authFailure{e: errSessionInvalid}}
+			}
+			authSTSOK.Inc()
+			r.id = identity{method: policy.MethodSTS, subject: sess.Subject, accessKey: sess.AccessKeyID,
+				role: sess.RoleARN, claims: sess.Claims, session: sess}
+		} else {
+			authSigV4OK.Inc()
+		}
 		ph := sc.verified.PayloadHash
 		switch {
 		case bytes.Equal(ph, streamingSigned):
@@ -169,6 +187,15 @@ func (s *Server) authSigV4(sc *loopScratch, cfg *sigv4.VerifyConfig, req *httppa
 		f.e = errMissingSecurity
 	case errors.Is(err, sigv4.ErrUnknownAccessKey):
 		f.e, f.msg = errInvalidAccessKey, ""
+	case errors.Is(err, sts.ErrAccessKeyMismatch):
+		sessionMismatch.Inc()
+		f.e, f.msg = errInvalidAccessKey, ""
+	case errors.Is(err, sts.ErrExpiredToken):
+		sessionExpired.Inc()
+		f.e, f.msg = errSessionExpired, ""
+	case errors.Is(err, sigv4.ErrSecurityToken):
+		sessionInvalid.Inc()
+		f.e, f.msg = errSessionInvalid, ""
 	case errors.Is(err, sigv4.ErrSignatureMismatch):
 		f.e, f.msg = errSignatureMismatch, ""
 		// As S3 does: show what the server signed, so SDK users can find

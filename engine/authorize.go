@@ -170,6 +170,8 @@ func (s *Server) authzInput(c gnet.Conn, st *connState, rt *Route, o op, req *ht
 		in.Auth, in.AccessKey = policy.AuthSigV4, ar.id.accessKey
 	case policy.MethodJWT:
 		in.Auth, in.Claims = policy.AuthJWT, ar.id.claims
+	case policy.MethodSTS:
+		in.Auth, in.AccessKey, in.Role, in.Claims = policy.AuthSTS, ar.id.accessKey, ar.id.role, ar.id.claims
 	}
 	switch {
 	case decodedLen >= 0:

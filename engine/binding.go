@@ -134,6 +134,12 @@ func (s *Server) bind(sc *loopScratch, rt *Route, o op, ar *authResult, rawKey [
 		refusedKey.Inc()
 		return bindFailure{e: errKeyEscape}
 	}
+	if ar.id.session != nil && !ar.id.session.Allows(rt.Name, sc.key) {
+		// STS credentials: the role's routes and key prefix, on the
+		// client's key (before the route's template).
+		sessionScope.Inc()
+		return bindFailure{e: errSessionScope}
+	}
 	sc.stored = sc.key
 	var now time.Time
 	if b.tmpl != nil || b.sealer != nil {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+
+	"github.com/mizuchi-gw/mizuchi/httpparse"
 )
 
 // CORS is a route's cross-origin policy for browser uploads. Preflights
@@ -128,18 +130,41 @@ func preflightMethod(m []byte) bool {
 // preflight answers a CORS preflight (OPTIONS) on the loop.
 func (s *Server) preflight(c gnet.Conn, st *connState, sc *loopScratch, headLen int, rt *Route) gnet.Action {
 	req := &sc.req
+	var ok bool
+	if rt.CORS != nil && preflightMethod(req.Header("access-control-request-method")) {
+		sc.out, ok = appendPreflight(sc.out[:0], rt.CORS, req)
+	}
+	if !ok {
+		return s.refuse(c, st, sc, headLen, rt.m, opPreflight, errCORSForbidden)
+	}
+	rt.m.count(opPreflight, 200)
+	_, _ = c.Write(sc.out)
+	if req.Close {
+		return gnet.Close
+	}
+	_, _ = c.Discard(headLen)
+	st.headStarted = false
+	st.continued = false
+	st.setDeadline(s.cfg.IdleTimeout)
+	if c.InboundBuffered() > 0 {
+		_ = c.Wake(nil)
+	}
+	return gnet.None
+}
+
+// appendPreflight appends the answer to the preflight req under cors and
+// reports whether cors allows it (origin, requested headers; the caller
+// checks the requested method). A preflight with a body is refused.
+func appendPreflight(out []byte, cors *CORS, req *httpparse.Request) ([]byte, bool) {
 	origin := req.Header("origin")
 	method := req.Header("access-control-request-method")
 	reqHeaders := req.Header("access-control-request-headers")
-	cors := rt.CORS
-	if cors == nil || !cors.allowOrigin(origin) || !preflightMethod(method) || !cors.allowHeaders(reqHeaders) ||
-		req.ContentLength > 0 || req.Chunked {
-		return s.refuse(c, st, sc, headLen, rt.m, opPreflight, errCORSForbidden)
+	if !cors.allowOrigin(origin) || !cors.allowHeaders(reqHeaders) || req.ContentLength > 0 || req.Chunked {
+		return out, false
 	}
-	sc.id = appendRequestID(sc.id[:0])
-	out := appendStatusLine(sc.out[:0], 200)
+	out = appendStatusLine(out, 200)
 	out = append(out, "x-amz-request-id: "...)
-	out = append(out, sc.id...)
+	out = appendRequestID(out)
 	out = append(out, "\r\nAccess-Control-Allow-Origin: "...)
 	out = append(out, origin...)
 	out = append(out, "\r\nAccess-Control-Allow-Methods: "...)
@@ -156,18 +181,5 @@ func (s *Server) preflight(c gnet.Conn, st *connState, sc *loopScratch, headLen 
 	if req.Close {
 		out = append(out, "Connection: close\r\n"...)
 	}
-	sc.out = append(out, "\r\n"...)
-	rt.m.count(opPreflight, 200)
-	_, _ = c.Write(sc.out)
-	if req.Close {
-		return gnet.Close
-	}
-	_, _ = c.Discard(headLen)
-	st.headStarted = false
-	st.continued = false
-	st.setDeadline(s.cfg.IdleTimeout)
-	if c.InboundBuffered() > 0 {
-		_ = c.Wake(nil)
-	}
-	return gnet.None
+	return append(out, "\r\n"...), true
 }

@@ -67,6 +67,42 @@
 // are decoded with sigv4.ChunkDecoder (decode.go), holding the
 // last decoded byte back until every signature verified.
 //
+// # STS (sts.go)
+//
+// With Router.STS set, AssumeRoleWithWebIdentity is served on the S3
+// listener as AWS STS serves it (package policy/sts): POST "/" with an
+// application/x-www-form-urlencoded body, or GET "/" with an Action
+// parameter, on any host that is not a virtual-hosted bucket (path
+// prefixes are never "/", so no route is shadowed; without STS such
+// requests get today's answers). The loop waits for the body in gnet's
+// buffer (at most sts.MaxRequestSize; larger, or chunked, is refused with
+// STS's ErrorResponse) and hands the call to a worker goroutine: verifying
+// an RS256 token costs about 50 µs, Assume about 10 µs, and a token naming
+// an unknown kid waits there for a JWK set refresh and is tried once more.
+// The worker answers with AsyncWrite (text/xml, x-amzn-RequestId, status
+// and codes as AWS); the connection is busy meanwhile, so one request stays
+// in flight. CORS preflights of "/" are answered on the loop with the union
+// of the CORS policies of the routes the roles name. Counted in
+// mizuchi_sts_requests_total{result="issued"|"preflight"|<error code>}; the
+// access log names the role, never a token or key.
+//
+// Session credentials are verified inline like any SigV4 request, on the
+// routes some role names: their VerifyConfig has a Resolve
+// (SessionResolver) that opens the X-Amz-Security-Token (header, or query
+// of a presigned URL) with no lookup: one AES-GCM open per configured
+// secret at most, the Session and two small allocations; the signing key
+// is derived per request (sessions bypass the KeyCache). The identity is
+// auth "sts" with the session's subject, access key id, role and (decoded
+// after the signature verified, only where authorization or a
+// {claims.NAME} key template reads them) claims. Refusals are S3's: 400
+// InvalidToken (does not open, tampered, a token with a long-term key),
+// 400 ExpiredToken, 403 InvalidAccessKeyId (access key id not the token's),
+// counted in mizuchi_sts_session_refused_total{reason}. bind then checks
+// the session's scope (Session.Allows: the route is one of its role's
+// and the client's key, before the route's template, starts with its
+// prefix) for every operation: 403 AccessDenied otherwise
+// (mizuchi_upload_refused_total{reason="sts_scope"}).
+//
 // # Upload binding (binding.go)
 //
 // After authentication and bodyMode, before authorization, 100 Continue,

@@ -667,7 +667,12 @@ func (ex *exchange) mapError(body []byte, status int) int {
 func (ex *exchange) finish(status int) {
 	ex.route.m.count(ex.op, status)
 	requestLatency.UpdateDuration(ex.start)
-	if ex.s.cfg.AccessLog {
+	if ex.s.cfg.AccessLog && ex.ident.role != "" {
+		ex.s.log.Info("request", "id", string(ex.id), "route", ex.route.Name, "op", ex.op.String(),
+			"status", status, "bytes", strconv.FormatInt(ex.req.ContentLength, 10),
+			"ms", time.Since(ex.start).Milliseconds(), "auth", ex.ident.method, "subject", ex.ident.subject,
+			"role", ex.ident.role, "authz", ex.authzOutcome, "authz_reason", ex.authzReason)
+	} else if ex.s.cfg.AccessLog {
 		ex.s.log.Info("request", "id", string(ex.id), "route", ex.route.Name, "op", ex.op.String(),
 			"status", status, "bytes", strconv.FormatInt(ex.req.ContentLength, 10),
 			"ms", time.Since(ex.start).Milliseconds(), "auth", ex.ident.method, "subject", ex.ident.subject,

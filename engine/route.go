@@ -65,6 +65,10 @@ type UploadConfig struct {
 // Router matches requests to routes. It is immutable once built; the live
 // one sits in an atomic pointer so a reload swaps it whole.
 type Router struct {
+	// STS serves AssumeRoleWithWebIdentity on "/" (sts.go); nil: off.
+	// Set it before the Router is served (Server.New, SetRouter).
+	STS *STS
+
 	byPrefix []*Route          // longest prefix first
 	byName   map[string]*Route // virtual-host lookup
 	domains  [][]byte          // ".domain" suffixes, lower-case
@@ -78,6 +82,12 @@ func NewRouter(routes []*Route, vhostDomains []string) *Router {
 	for _, rt := range routes {
 		r.byName[rt.Name] = rt
 		rt.bind = newBinding(rt)
+		if a := rt.Auth; a != nil && a.SigV4 != nil && a.SigV4.Resolve != nil {
+			// STS sessions carry their claims sealed: decoded (after the
+			// signature verified) only where something reads them.
+			t := rt.Upload.KeyTemplate
+			a.sessionClaims = rt.Authz != nil || t != nil && strings.Contains(t.String(), "{claims.")
+		}
 	}
 	for _, d := range vhostDomains {
 		r.domains = append(r.domains, []byte("."+strings.ToLower(strings.TrimPrefix(d, "."))))
@@ -93,32 +103,15 @@ func (r *Router) Routes() []*Route { return r.byPrefix }
 // bucket-level request. ok is false when no route matches.
 func (r *Router) Match(host, path []byte) (rt *Route, rawKey []byte, ok bool) {
 	if len(r.domains) > 0 && len(host) > 0 {
-		h := host
-		if i := bytes.LastIndexByte(h, ':'); i >= 0 && bytes.IndexByte(h, ']') < i {
-			h = h[:i]
-		}
-		for _, d := range r.domains {
-			if len(h) > len(d) && hasSuffixFold(h, d) {
-				label := h[:len(h)-len(d)]
-				var lower [63]byte
-				if len(label) > len(lower) {
-					return nil, nil, false
-				}
-				for i, c := range label {
-					if 'A' <= c && c <= 'Z' {
-						c += 'a' - 'A'
-					}
-					lower[i] = c
-				}
-				// A map lookup with a []byte->string conversion does not allocate.
-				if rt, ok := r.byName[string(lower[:len(label)])]; ok {
-					if len(path) > 0 && path[0] == '/' {
-						path = path[1:]
-					}
-					return rt, path, true
-				}
-				return nil, nil, false
+		rt, under := r.vhost(host)
+		if rt != nil {
+			if len(path) > 0 && path[0] == '/' {
+				path = path[1:]
 			}
+			return rt, path, true
+		}
+		if under {
+			return nil, nil, false
 		}
 	}
 	for _, rt := range r.byPrefix {
@@ -136,6 +129,43 @@ func (r *Router) Match(host, path []byte) (rt *Route, rawKey []byte, ok bool) {
 		return rt, rest[1:], true
 	}
 	return nil, nil, false
+}
+
+// hostRoute returns the route a virtual-hosted request for host names,
+// or nil.
+func (r *Router) hostRoute(host []byte) *Route {
+	if len(r.domains) == 0 || len(host) == 0 {
+		return nil
+	}
+	rt, _ := r.vhost(host)
+	return rt
+}
+
+// vhost returns the route of host's bucket label when host is
+// <label>.<domain> of a virtual-host domain (under reports that), or nil.
+func (r *Router) vhost(host []byte) (rt *Route, under bool) {
+	h := host
+	if i := bytes.LastIndexByte(h, ':'); i >= 0 && bytes.IndexByte(h, ']') < i {
+		h = h[:i]
+	}
+	for _, d := range r.domains {
+		if len(h) > len(d) && hasSuffixFold(h, d) {
+			label := h[:len(h)-len(d)]
+			var lower [63]byte
+			if len(label) > len(lower) {
+				return nil, true
+			}
+			for i, c := range label {
+				if 'A' <= c && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				lower[i] = c
+			}
+			// A map lookup with a []byte->string conversion does not allocate.
+			return r.byName[string(lower[:len(label)])], true
+		}
+	}
+	return nil, false
 }
 
 func hasSuffixFold(b, suffix []byte) bool {

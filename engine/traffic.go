@@ -36,6 +36,8 @@ type loopScratch struct {
 	sigHdrs  []sigv4.Header
 	tok      []byte
 
+	role string // the STS role of the request being handled, for the access log of a refusal
+
 	authzJSON    []byte // the decision input's JSON (authorize.go)
 	authzOutcome string // a refusal's authorization outcome, for the access log
 	authzReason  string
@@ -77,6 +79,7 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	}
 	sc := s.scratch.Get().(*loopScratch)
 	defer s.scratch.Put(sc)
+	sc.role = ""
 	req := &sc.req
 	n, err := req.Parse(buf) // Parse resets req
 	if err != nil {
@@ -87,6 +90,9 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	}
 
 	router := s.router.Load()
+	if router.STS != nil && router.isSTSCall(req) {
+		return s.serveSTS(c, st, sc, n, router.STS)
+	}
 	rt, rawKey, found := router.Match(req.Host, req.Path)
 	sc.cors = sc.cors[:0]
 	if !found {
@@ -124,6 +130,7 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 			return s.refuseAuth(c, st, sc, n, rt, o, ar.fail)
 		}
 	}
+	sc.role = ar.id.role
 	bodyLen := req.ContentLength
 	switch {
 	case !o.hasBody():
@@ -262,7 +269,10 @@ func (s *Server) refuseWith(c gnet.Conn, st *connState, sc *loopScratch, headLen
 	}
 	m.count(o, status)
 	if s.cfg.AccessLog {
-		if sc.authzOutcome != "" {
+		if sc.role != "" {
+			s.log.Info("request", "id", string(sc.id), "route", m.name, "op", o.String(), "status", status, "code", code,
+				"role", sc.role, "authz", sc.authzOutcome, "authz_reason", sc.authzReason)
+		} else if sc.authzOutcome != "" {
 			s.log.Info("request", "id", string(sc.id), "route", m.name, "op", o.String(), "status", status, "code", code,
 				"authz", sc.authzOutcome, "authz_reason", sc.authzReason)
 		} else {

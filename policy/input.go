@@ -12,6 +12,9 @@ const (
 	AuthSigV4 = "sigv4"
 	AuthJWT   = "jwt"
 	AuthNone  = "none"
+	// AuthSTS: SigV4 with temporary credentials from the gateway's
+	// AssumeRoleWithWebIdentity; Role, AccessKey and Claims are set.
+	AuthSTS = "sts"
 )
 
 // Input is the decision input of one request, the same for every
@@ -21,10 +24,11 @@ const (
 // Input never holds a secret, a signature or a token: Headers carries only
 // the headers named by InputHeader.
 type Input struct {
-	Subject       string            // identity: SigV4 credential subject or JWT subject claim
-	Auth          string            // AuthSigV4, AuthJWT or AuthNone
-	AccessKey     string            // SigV4 only
-	Claims        map[string]any    // JWT only: the verified claims (shared: never modified)
+	Subject       string            // identity: SigV4 credential subject, JWT subject claim, or the STS session's subject
+	Auth          string            // AuthSigV4, AuthJWT, AuthSTS or AuthNone
+	AccessKey     string            // SigV4 and STS (the session's ASIA… id)
+	Role          string            // STS only: the assumed role's ARN
+	Claims        map[string]any    // JWT: the verified claims; STS: the session's claims (shared: never modified)
 	Action        string            // "s3:PutObject", … (see Actions)
 	Bucket        string            // the route name the client addressed
 	Key           string            // the client's key, decoded, before any prefix or template
@@ -64,17 +68,21 @@ func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
 // (fields in a fixed order, header and claim names sorted), so equal inputs
 // give equal bytes: decision caches key on it. part_number appears only
 // when set, upload_id only when not empty, access_key only for SigV4 and
-// claims only for JWT.
+// STS, role only for STS and claims only for JWT and STS.
 func (in *Input) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `{"subject":`...)
 	dst = appendJSONString(dst, in.Subject)
 	dst = append(dst, `,"auth":`...)
 	dst = appendJSONString(dst, in.Auth)
-	if in.Auth == AuthSigV4 {
+	if in.Auth == AuthSigV4 || in.Auth == AuthSTS {
 		dst = append(dst, `,"access_key":`...)
 		dst = appendJSONString(dst, in.AccessKey)
 	}
-	if in.Auth == AuthJWT {
+	if in.Auth == AuthSTS {
+		dst = append(dst, `,"role":`...)
+		dst = appendJSONString(dst, in.Role)
+	}
+	if in.Auth == AuthJWT || in.Auth == AuthSTS {
 		dst = append(dst, `,"claims":`...)
 		b, err := json.Marshal(in.Claims) // map keys sorted by encoding/json
 		if err != nil || in.Claims == nil {
@@ -139,10 +147,13 @@ func (in *Input) Map() map[string]any {
 		"method":         in.Method,
 		"path":           in.Path,
 	}
-	if in.Auth == AuthSigV4 {
+	if in.Auth == AuthSigV4 || in.Auth == AuthSTS {
 		m["access_key"] = in.AccessKey
 	}
-	if in.Auth == AuthJWT {
+	if in.Auth == AuthSTS {
+		m["role"] = in.Role
+	}
+	if in.Auth == AuthJWT || in.Auth == AuthSTS {
 		c := in.Claims
 		if c == nil {
 			c = map[string]any{}

@@ -39,6 +39,9 @@ func TestInputJSON(t *testing.T) {
 	f("jwt-part", Input{Subject: "bob", Auth: AuthJWT, Claims: map[string]any{"tenant": "t1", "n": 3.0}, Action: "s3:UploadPart",
 		Bucket: "b", Key: "k", ContentLength: -1, PartNumber: 3, UploadID: "abc", Method: "PUT", Path: "/b/k"},
 		append([]string{"claims", "part_number", "upload_id"}, common...))
+	f("sts-put", Input{Subject: "carol", Auth: AuthSTS, AccessKey: "ASIAABCDEFGHIJ234567", Role: "arn:aws:iam::123456789012:role/uploader",
+		Claims: map[string]any{"sub": "carol", "groups": []any{"a"}}, Action: "s3:PutObject", Bucket: "b", Key: "carol/k", Method: "PUT", Path: "/b/carol/k"},
+		append([]string{"access_key", "role", "claims"}, common...))
 	f("none", Input{Auth: AuthNone, Action: "s3:ListParts", Bucket: "b", Key: "k", UploadID: "u", Method: "GET", Path: "/b/k"},
 		append([]string{"upload_id"}, common...))
 }

@@ -77,9 +77,27 @@
 //
 // Verify does not check what S3 checks beyond the signature: that the
 // payload matches x-amz-content-sha256 (the caller hashes the body or
-// decodes aws-chunked with Verified.SigningKey), that x-amz-* headers are
-// signed, or session tokens. Headers not in SignedHeaders are not
-// authenticated: forward only what the client signed if that matters.
+// decodes aws-chunked with Verified.SigningKey) or that x-amz-* headers
+// are signed. Headers not in SignedHeaders are not authenticated: forward
+// only what the client signed if that matters.
+//
+// # Temporary credentials
+//
+// With VerifyConfig.Resolve set, a request carrying a security token
+// (the x-amz-security-token header, or the X-Amz-Security-Token query
+// parameter of a presigned URL; one of them, once) is verified with the
+// Key the Resolver returns for its access key id and token, with no
+// lookup in Keys: the caller decides what a token is (Mizuchi's are
+// sealed sessions, package policy/sts, which this package does not
+// import). A token with an access key of Keys is refused
+// (ErrSecurityToken), and so is any Resolver error, wrapped so that
+// errors.Is finds both. Without Resolve a token is not looked at. The
+// signing key of a resolved Key is derived for every request (four
+// HMAC-SHA256, about 1 µs) instead of being cached: each session has its
+// own secret, so caching would only churn the KeyCache and evict
+// long-term keys, and a secret then never outlives its request in this
+// package. Key.Session carries whatever the Resolver attached (the
+// session) to the caller through Verified.Key.
 //
 // # Concurrency and borrowing
 //

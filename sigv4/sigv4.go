@@ -195,3 +195,9 @@ func (s *Signer) signingKey(secret string, date, region, service []byte) {
 	}
 	clear(s.ckey) // it holds the secret
 }
+
+// signingKeyUncached derives the signing key into s.key without the
+// KeyCache: for temporary credentials, whose secrets would only churn it.
+func (s *Signer) signingKeyUncached(secret string, date, region, service []byte) {
+	s.secret = s.mac.deriveKey(&s.key, s.secret, secret, date, region, service)
+}

@@ -35,6 +35,11 @@ var (
 	ErrSkewed = errors.New("sigv4: request time too skewed")
 	// ErrExpired: a presigned URL is past X-Amz-Date + X-Amz-Expires.
 	ErrExpired = errors.New("sigv4: request has expired")
+	// ErrSecurityToken: on a VerifyConfig with a Resolve, the request's
+	// security token was refused: Resolve failed (its error is wrapped too,
+	// so errors.Is finds both), or the token came with an access key of
+	// Keys (long-term keys take no token).
+	ErrSecurityToken = errors.New("sigv4: security token refused")
 )
 
 const (
@@ -54,7 +59,20 @@ type Key struct {
 	// Subject is the identity used for authorization and logs; callers
 	// default it to the access key.
 	Subject string
+	// Session is what a Resolver attaches to the temporary credential it
+	// returns (sigv4 never reads it); nil for the keys of Keys.
+	Session any
 }
+
+// Resolver returns the Key of temporary credentials: accessKey is the
+// credential scope's access key id and securityToken the request's
+// X-Amz-Security-Token (header, or query parameter of a presigned URL,
+// decoded). Both are views valid only during the call. It runs inside
+// Verify, before the signature is checked: the Key it returns is trusted
+// only once Verify succeeds. Its errors reach the caller wrapped in
+// ErrSecurityToken and must not contain a secret. It must be safe for
+// concurrent use.
+type Resolver func(accessKey, securityToken []byte, now time.Time) (*Key, error)
 
 // Keys maps an access key id to its Key. Verify looks keys up without
 // allocating and never modifies the map; it may be shared (read-only) by
@@ -72,6 +90,15 @@ type VerifyConfig struct {
 	// and Now <= X-Amz-Date+X-Amz-Expires.
 	MaxSkew time.Duration
 	Keys    Keys
+	// Resolve, when set, verifies requests that carry a security token
+	// (temporary credentials): the token and the access key id go to
+	// Resolve instead of a lookup in Keys, and a token presented with an
+	// access key of Keys is refused (ErrSecurityToken). Signing keys
+	// derived from its secrets bypass the KeyCache (each session has its
+	// own secret: caching them would only evict the long-term keys). nil:
+	// security tokens are not looked at (a request is verified with Keys
+	// whether it carries one or not).
+	Resolve Resolver
 }
 
 func (c *VerifyConfig) service() string {
@@ -244,9 +271,9 @@ func (v *Verifier) Verify(cfg *VerifyConfig, in *Input, out *Verified) error {
 		return fmt.Errorf("%w: credential scope too long", formErr(a.presigned))
 	}
 
-	key := cfg.Keys[string(a.accessKey)]
-	if key == nil {
-		return fmt.Errorf("%w: the access key id %s does not exist", ErrUnknownAccessKey, quoteSafe(a.accessKey))
+	key, session, err := v.lookupKey(cfg, in, &a)
+	if err != nil {
+		return err
 	}
 
 	skew := cfg.maxSkew()
@@ -261,7 +288,11 @@ func (v *Verifier) Verify(cfg *VerifyConfig, in *Input, out *Verified) error {
 		return fmt.Errorf("%w: the difference between the request time %s and the server's time is larger than %s", ErrSkewed, string(a.amzDate[:]), skew)
 	}
 
-	v.s.signingKey(key.Secret, a.date, a.region, a.service)
+	if session {
+		v.s.signingKeyUncached(key.Secret, a.date, a.region, a.service)
+	} else {
+		v.s.signingKey(key.Secret, a.date, a.region, a.service)
+	}
 
 	var pathStart, pathEnd int
 	v.canon, pathStart, pathEnd = v.appendCanonicalRequest(v.canon[:0], in, &a)
@@ -300,6 +331,42 @@ func (v *Verifier) Verify(cfg *VerifyConfig, in *Input, out *Verified) error {
 }
 
 var slash = []byte("/")
+
+// lookupKey finds the key of the request's access key: through
+// cfg.Resolve when the request carries a security token and cfg has a
+// resolver (session reports it), else in cfg.Keys.
+func (v *Verifier) lookupKey(cfg *VerifyConfig, in *Input, a *authz) (key *Key, session bool, err error) {
+	if cfg.Resolve != nil {
+		tok, n := headerValue(in.Headers, "x-amz-security-token")
+		if q := &v.qv[qSecurityToken]; q.n > 0 {
+			if n > 0 || q.n > 1 {
+				return nil, false, fmt.Errorf("%w: more than one security token", formErr(a.presigned))
+			}
+			tok, n = v.qparam(qSecurityToken), 1
+		}
+		switch {
+		case n > 1:
+			return nil, false, fmt.Errorf("%w: more than one x-amz-security-token header", ErrMalformed)
+		case n == 1:
+			if cfg.Keys[string(a.accessKey)] != nil {
+				return nil, false, fmt.Errorf("%w: a long-term access key takes no security token", ErrSecurityToken)
+			}
+			key, err := cfg.Resolve(a.accessKey, tok, in.Now)
+			if err != nil {
+				return nil, false, fmt.Errorf("%w: %w", ErrSecurityToken, err)
+			}
+			if key == nil {
+				return nil, false, ErrSecurityToken
+			}
+			return key, true, nil
+		}
+	}
+	key = cfg.Keys[string(a.accessKey)]
+	if key == nil {
+		return nil, false, fmt.Errorf("%w: the access key id %s does not exist", ErrUnknownAccessKey, quoteSafe(a.accessKey))
+	}
+	return key, false, nil
+}
 
 // appendCanonicalRequest appends the canonical request the client should
 // have signed and returns where the canonical URI sits in it.

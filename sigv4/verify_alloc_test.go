@@ -56,3 +56,19 @@ func TestAllocationVerifyDateHeader(t *testing.T) {
 	in := &sigv4.Input{Method: r.Method, Path: r.Path, Headers: append(r.Headers, sigv4.Header{Name: []byte("Authorization"), Value: auth}), Now: testTime}
 	testVerifyAllocs(t, "Date header", in)
 }
+
+func TestAllocationVerifySession(t *testing.T) {
+	// A resolved key is verified without allocating in sigv4 (the
+	// Resolver's own cost is its business).
+	calls := 0
+	cfg := sessionConfig(&calls)
+	vf := sigv4.NewVerifier(nil)
+	in := sdkSignedInput(t, &sessionCreds, "PUT", "/b/k", "x-id=PutObject", benchHeaders, benchLen, benchHeaders[1])
+	var out sigv4.Verified
+	if err := vf.Verify(cfg, in, &out); err != nil {
+		t.Fatalf("unexpected error: %s", err)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = vf.Verify(cfg, in, &out) }); n != 0 {
+		t.Fatalf("unexpected allocations in Verify with a session; got %v; want 0", n)
+	}
+}

@@ -15,12 +15,14 @@ const (
 	qSignedHeaders
 	qSignature
 	qContentSHA
+	qSecurityToken
 	qCount
 )
 
 var presignNames = [qCount]string{
 	"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
 	"X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Content-Sha256",
+	"X-Amz-Security-Token",
 }
 
 // qvalue is one presigned query parameter: its raw value (view into the

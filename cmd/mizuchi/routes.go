@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/mizuchi-gw/mizuchi/config"
 	"github.com/mizuchi-gw/mizuchi/engine"
@@ -11,12 +12,16 @@ import (
 	"github.com/mizuchi-gw/mizuchi/policy/authz"
 	"github.com/mizuchi-gw/mizuchi/policy/keytemplate"
 	"github.com/mizuchi-gw/mizuchi/policy/seal"
+	"github.com/mizuchi-gw/mizuchi/policy/sts"
 	"github.com/mizuchi-gw/mizuchi/sigv4"
 	"github.com/mizuchi-gw/mizuchi/upstream"
 )
 
 // routeSet is a built router and what must be stopped when it is replaced
-// (background JWKS refreshers, authorization engines' connections).
+// (background JWKS refreshers, the STS endpoint's included, authorization
+// engines' connections). The STS issuer hangs off the router (Router.STS,
+// and the session resolvers of the routes its roles name), so a reload
+// swaps routes, roles, secrets and verifier together.
 type routeSet struct {
 	router *engine.Router
 	jwts   []*policy.JWT
@@ -35,7 +40,8 @@ func (rs *routeSet) close() {
 	}
 }
 
-// ready reports whether every route can authenticate (JWKS loaded).
+// ready reports whether every route, and the STS endpoint, can
+// authenticate (JWKS loaded).
 func (rs *routeSet) ready() bool {
 	for _, j := range rs.jwts {
 		if !j.Ready() {
@@ -69,6 +75,10 @@ func buildRouter(ctx context.Context, log *slog.Logger, cfg *config.Config) (_ *
 			return nil, fmt.Errorf("server.upload_id_secrets: %w", err)
 		}
 	}
+	iss, stsRoutes, err := buildSTS(log, cfg, rs)
+	if err != nil {
+		return nil, err
+	}
 	routes := make([]*engine.Route, 0, len(cfg.Buckets))
 	for i := range cfg.Buckets {
 		b := &cfg.Buckets[i]
@@ -95,6 +105,11 @@ func buildRouter(ctx context.Context, log *slog.Logger, cfg *config.Config) (_ *
 				return nil, fmt.Errorf("buckets[%d].auth: %w", i, err)
 			}
 		}
+		if stsRoutes[b.Name] {
+			if err := acceptSessions(rt, b, iss); err != nil {
+				return nil, fmt.Errorf("buckets[%d]: %w", i, err)
+			}
+		}
 		if b.Authz.Enabled {
 			if rt.Authz, err = authz.FromConfig(b.Name, &b.Authz); err != nil {
 				return nil, fmt.Errorf("buckets[%d].authz: %w", i, err)
@@ -104,6 +119,9 @@ func buildRouter(ctx context.Context, log *slog.Logger, cfg *config.Config) (_ *
 		routes = append(routes, rt)
 	}
 	rs.router = engine.NewRouter(routes, cfg.Server.VirtualHostDomains)
+	if iss != nil {
+		rs.router.STS = &engine.STS{Issuer: iss, CORS: stsCORS(cfg, stsRoutes)}
+	}
 	for _, j := range rs.jwts {
 		j.Start(context.Background())
 	}
@@ -170,4 +188,74 @@ func buildAuth(log *slog.Logger, b *config.Bucket, rs *routeSet) (*engine.Auth, 
 		}
 	}
 	return a, nil
+}
+
+// buildSTS builds the AssumeRoleWithWebIdentity issuer when sts is enabled
+// (nil otherwise), its web identity verifier added to rs (started, waited
+// for by readiness and closed with the set), and the names of the routes
+// its roles name.
+func buildSTS(log *slog.Logger, cfg *config.Config, rs *routeSet) (*sts.Issuer, map[string]bool, error) {
+	c := cfg.STS
+	if c == nil || !c.Enabled {
+		return nil, nil, nil
+	}
+	jw, err := policy.NewJWT(&c.JWT, policy.JWTOptions{Route: "sts", Logger: log, MinRefreshInterval: c.JWT.MinRefresh})
+	if err != nil {
+		return nil, nil, fmt.Errorf("sts.jwt: %w", err)
+	}
+	rs.jwts = append(rs.jwts, jw)
+	iss, err := sts.New(c, jw)
+	if err != nil {
+		return nil, nil, err
+	}
+	names := map[string]bool{}
+	for _, r := range c.Roles {
+		for _, n := range r.Routes {
+			names[n] = true
+		}
+	}
+	return iss, names, nil
+}
+
+// acceptSessions lets a route named by an STS role verify session
+// credentials: its SigV4 configuration gets the session resolver; a route
+// with JWT authentication only gets one (region auth.sigv4.region or
+// s3.region, service s3, no long-term keys). A route without
+// authentication is refused (config.Unsupported says so first).
+func acceptSessions(rt *engine.Route, b *config.Bucket, iss *sts.Issuer) error {
+	if rt.Auth == nil {
+		return fmt.Errorf("an sts role names bucket %q, which has no authentication: enable auth on it", b.Name)
+	}
+	if rt.Auth.SigV4 == nil {
+		rt.Auth.SigV4 = &sigv4.VerifyConfig{Region: b.S3.Region, Service: "s3"}
+	}
+	rt.Auth.SigV4.Resolve = engine.SessionResolver(iss)
+	return nil
+}
+
+// stsCORS is the STS endpoint's CORS policy: the union of the CORS
+// policies of the routes the roles name (a browser app allowed to upload
+// to a route may fetch credentials for it); nil when none has one.
+func stsCORS(cfg *config.Config, names map[string]bool) *engine.CORS {
+	var origins, headers, expose []string
+	var maxAge time.Duration
+	found := false
+	for i := range cfg.Buckets {
+		b := &cfg.Buckets[i]
+		if !names[b.Name] || b.CORS == nil {
+			continue
+		}
+		found = true
+		origins = append(origins, b.CORS.AllowedOrigins...)
+		headers = append(headers, b.CORS.AllowedHeaders...)
+		expose = append(expose, b.CORS.ExposeHeaders...)
+		maxAge = max(maxAge, b.CORS.MaxAge)
+	}
+	if !found {
+		return nil
+	}
+	if len(headers) == 0 {
+		headers = []string{"*"}
+	}
+	return engine.NewCORS(origins, headers, append(expose, "x-amzn-RequestId"), maxAge)
 }

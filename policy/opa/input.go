@@ -16,6 +16,7 @@ var (
 	kSubject       = ast.StringTerm("subject")
 	kAuth          = ast.StringTerm("auth")
 	kAccessKey     = ast.StringTerm("access_key")
+	kRole          = ast.StringTerm("role")
 	kClaims        = ast.StringTerm("claims")
 	kAction        = ast.StringTerm("action")
 	kBucket        = ast.StringTerm("bucket")
@@ -34,7 +35,7 @@ var (
 		for _, s := range policy.Actions {
 			m[s] = ast.StringTerm(s)
 		}
-		for _, s := range []string{"", policy.AuthSigV4, policy.AuthJWT, policy.AuthNone, "PUT", "POST", "HEAD", "GET", "DELETE"} {
+		for _, s := range []string{"", policy.AuthSigV4, policy.AuthJWT, policy.AuthSTS, policy.AuthNone, "PUT", "POST", "HEAD", "GET", "DELETE"} {
 			m[s] = ast.StringTerm(s)
 		}
 		return m
@@ -71,14 +72,17 @@ func (a *inputTerms) str(s string) *ast.Term {
 // built in one call (ast.NewObject allocates its elements as one block).
 func inputValue(in *policy.Input) ast.Value {
 	a := &inputTerms{}
-	var buf [15][2]*ast.Term
+	var buf [16][2]*ast.Term
 	kv := append(buf[:0],
 		[2]*ast.Term{kSubject, a.str(in.Subject)},
 		[2]*ast.Term{kAuth, a.str(in.Auth)})
-	if in.Auth == policy.AuthSigV4 {
+	if in.Auth == policy.AuthSigV4 || in.Auth == policy.AuthSTS {
 		kv = append(kv, [2]*ast.Term{kAccessKey, a.str(in.AccessKey)})
 	}
-	if in.Auth == policy.AuthJWT {
+	if in.Auth == policy.AuthSTS {
+		kv = append(kv, [2]*ast.Term{kRole, a.str(in.Role)})
+	}
+	if in.Auth == policy.AuthJWT || in.Auth == policy.AuthSTS {
 		kv = append(kv, [2]*ast.Term{kClaims, ast.NewTerm(claimsValue(in.Claims))})
 	}
 	kv = append(kv,

@@ -27,6 +27,8 @@ func TestInputValue(t *testing.T) {
 	}
 	f(&policy.Input{})
 	f(&policy.Input{Auth: policy.AuthJWT})
+	f(&policy.Input{Auth: policy.AuthSTS})
+	f(&policy.Input{Auth: policy.AuthSTS, Subject: "s", AccessKey: "ASIAX", Role: "arn:aws:iam::1:role/r", Claims: map[string]any{"g": []any{"x"}}})
 	f(&policy.Input{Auth: policy.AuthJWT, Claims: map[string]any{"n": 1.5, "a": []any{true, nil}, "o": map[string]any{"k": "v"}}})
 	f(&policy.Input{Subject: "bad\xffutf8\xfe\xfd", Key: "k\xc3", Headers: map[string]string{"x-amz-meta-\xff": "v\xff"}})
 	f(&policy.Input{ContentLength: 1 << 62, PartNumber: 10000, UploadID: "u"})

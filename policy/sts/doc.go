@@ -5,7 +5,7 @@
 //
 // # Flow
 //
-// The gateway parses an STS call with ParseRequest, verifies the
+// The gateway (engine/sts.go, wired in cmd/mizuchi/routes.go) parses an STS call with ParseRequest, verifies the
 // WebIdentityToken with JWT().Verify (on policy.ErrUnknownKey it calls
 // RefreshUnknownKey and retries once; other failures map to an answer with
 // TokenError), then calls Assume and answers AppendResponseXML, or
