@@ -224,7 +224,7 @@ func TestE2ESTS(t *testing.T) {
 	e := startSTSEnv(t)
 	g, b := e.g, e.b
 	alice := mustAssume(t, g, e.token(t, "alice", nil), stsRoleARN)
-	if !strings.HasPrefix(alice.AccessKeyID, "ASIA") || alice.Expires.Sub(time.Now()) < 50*time.Minute {
+	if !strings.HasPrefix(alice.AccessKeyID, "ASIA") || time.Until(alice.Expires) < 50*time.Minute {
 		t.Fatalf("unexpected credentials: %s expiring %s", alice.AccessKeyID, alice.Expires)
 	}
 
