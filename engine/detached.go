@@ -1,0 +1,256 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/mizuchi-gw/mizuchi/pipes"
+	"github.com/mizuchi-gw/mizuchi/upstream"
+)
+
+// The detached body path: a request whose body leaves the event loop is
+// pumped from the client's socket to the backend by a worker goroutine
+// (splice, or a copy for TLS), answered directly, and the socket is handed
+// back to its loop.
+
+// relayDetached relays a request whose socket left gnet: the body is pumped
+// from the socket to the backend (splice, or copy for TLS), the response is
+// written directly, and the socket is handed back to its event loop.
+func (ex *exchange) relayDetached(fd int) {
+	s := ex.s
+	defer s.workers.Done()
+	defer inflight.Add(-1)
+	defer detachedConns.Add(-1)
+
+	f := os.NewFile(uintptr(fd), "client")
+	nc, err := net.FileConn(f)
+	f.Close()
+	if err != nil {
+		s.log.Warn("cannot adopt detached socket", "err", err)
+		activeConns.Add(-1)
+		s.putExchange(ex)
+		return
+	}
+	tcp := nc.(clientConn) // *net.TCPConn, or *net.UnixConn behind the TLS front
+	keep := ex.pumpDetached(tcp)
+	st := ex.st
+	loop := ex.loop
+	s.putExchange(ex)
+	if !keep || s.stopping.Load() {
+		lingerClose(tcp)
+		activeConns.Add(-1)
+		return
+	}
+	_ = tcp.SetDeadline(time.Time{})
+	ch, err := loop.Enroll(gnet.NewContext(context.Background(), reenrolled{st}), tcp)
+	if err != nil {
+		reenrollFail.Inc()
+		tcp.Close()
+		activeConns.Add(-1)
+		return
+	}
+	if res := <-ch; res.Err != nil {
+		reenrollFail.Inc()
+		activeConns.Add(-1)
+	}
+	// Enroll duplicated the socket and closed tcp.
+}
+
+// pumpDetached runs the exchange on a detached socket and reports whether
+// the connection may be kept alive.
+func (ex *exchange) pumpDetached(tcp clientConn) (keep bool) {
+	s := ex.s
+	ctx := context.Background()
+	writeOut := func() {
+		_ = tcp.SetWriteDeadline(time.Now().Add(s.cfg.BodyTimeout))
+		_, _ = tcp.Write(ex.out)
+	}
+	if !ex.authorizeDetached() {
+		writeOut()
+		return false
+	}
+	if ex.autoMP {
+		return ex.pumpMultipart(tcp, writeOut)
+	}
+	if err := ex.prepare(ctx); err != nil {
+		ex.close = true
+		ex.finish(ex.failPrepare(err))
+		writeOut()
+		return false
+	}
+	ep := ex.route.Endpoint
+	up, err := ep.Pool.Get(ctx)
+	if err != nil {
+		upstreamErrors.Inc()
+		ex.close = true
+		ex.finish(ex.fail(errUnavailable, "cannot reach backend", err))
+		writeOut()
+		return false
+	}
+	t0 := time.Now()
+	pre := ex.buf[ex.headLen:]
+	remaining := ex.req.ContentLength - int64(len(pre))
+	_ = up.SetWriteDeadline(t0.Add(s.cfg.BodyTimeout))
+	raw := pre
+	if ex.streaming {
+		raw = nil // decoded below, after 100 Continue
+	}
+	ex.iov = append(ex.iov[:0], ex.head, raw)
+	iov := ex.iov
+	if _, err := iov.WriteTo(up); err != nil {
+		up.Close()
+		upstreamErrors.Inc()
+		ex.close = true
+		ex.finish(ex.fail(errUnavailable, "cannot write to backend", err))
+		writeOut()
+		return false
+	}
+	bytesCopied.Add(len(raw))
+	if ex.expect100 {
+		_ = tcp.SetWriteDeadline(time.Now().Add(s.cfg.BodyTimeout))
+		if _, err := tcp.Write(continue100); err != nil {
+			up.Abort()
+			clientAborts.Inc()
+			ex.finish(499)
+			return false
+		}
+	}
+
+	var err2 error
+	if ex.streaming {
+		err2 = ex.pumpDecoded(tcp, up, pre, remaining)
+	} else {
+		err2 = ex.pumpBody(tcp, up, remaining)
+	}
+	if err := err2; err != nil {
+		if isDecodeError(err) {
+			// A chunk failed verification: reset the backend request (the
+			// last byte was held back, so it cannot complete) and answer.
+			up.Abort()
+			ex.close = true
+			ex.finish(ex.failDecode(err))
+			writeOut()
+			return false
+		}
+		var se *pipes.SideError
+		if errors.As(err, &se) && se.Src {
+			// The client went away or stalled: abort the upstream request
+			// with a reset mid-body, so no object is created.
+			up.Abort()
+			clientAborts.Inc()
+			ex.close = true
+			if isTimeout(se.Err) {
+				ex.finish(ex.fail(errRequestTimeout, "client body stalled", se.Err))
+				writeOut()
+			} else {
+				ex.finish(ex.fail(errIncompleteBody, "client closed mid-body", se.Err))
+			}
+			return false
+		}
+		// The backend failed mid-body. It may have answered before closing.
+		upstreamErrors.Inc()
+		ex.close = true
+		if respBody, rerr := up.ReadResponse(&ex.resp, time.Now().Add(2*time.Second)); rerr == nil && ex.resp.Status >= 300 {
+			ex.finish(ex.mapResponse(respBody))
+		} else {
+			ex.finish(ex.fail(errInternal, "backend failed mid-body", err))
+		}
+		up.Close()
+		writeOut()
+		return false
+	}
+	respBody, err := up.ReadResponse(&ex.resp, time.Now().Add(s.cfg.UpstreamTimeout))
+	if err != nil {
+		up.Close()
+		upstreamErrors.Inc()
+		ex.close = true
+		ex.finish(ex.fail(errInternal, "backend response failed", err))
+		writeOut()
+		return false
+	}
+	upstreamLatency.UpdateDuration(t0)
+	ex.finish(ex.mapResponse(respBody))
+	if ex.resp.Close {
+		up.Close()
+	} else {
+		ep.Pool.Put(up)
+	}
+	writeOut()
+	return !ex.close
+}
+
+// pumpChunk bounds one pump call so the stall deadlines are refreshed as the
+// body makes progress: a client slower than pumpChunk per BodyTimeout fails.
+const pumpChunk = 4 << 20
+
+// pumpBody moves n body bytes from the client to the backend: splice when
+// both ends are plain TCP and zero copy is on, else a user-space copy.
+func (ex *exchange) pumpBody(tcp clientConn, up *upstream.Conn, n int64) error {
+	s := ex.s
+	var pp *pipes.Pipe
+	var src, dst = tcpRaw(tcp), up.Raw
+	if s.cfg.ZeroCopy && up.Raw != nil && src != nil {
+		if p, err := s.cfg.Pipes.Acquire(); err == nil {
+			pp = p
+			defer s.cfg.Pipes.Release(pp)
+		}
+	}
+	var bufp *[]byte
+	if pp == nil {
+		bufp = s.copyBufs.Get().(*[]byte)
+		defer s.copyBufs.Put(bufp)
+	}
+	for n > 0 {
+		chunk := min(n, pumpChunk)
+		d := time.Now().Add(s.cfg.BodyTimeout)
+		_ = tcp.SetReadDeadline(d)
+		_ = up.SetWriteDeadline(d)
+		var m int64
+		var err error
+		if pp != nil {
+			m, err = pipes.Splice(dst, src, pp, chunk)
+			bytesSpliced.Add(int(m))
+		} else {
+			m, err = pipes.Copy(up, tcp, chunk, *bufp)
+			bytesCopied.Add(int(m))
+		}
+		n -= m
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func tcpRaw(c clientConn) syscall.RawConn {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return rc
+}
+
+// lingerTime bounds how long a connection closed with unread body bytes is
+// drained, so the client finishes sending and reads the error response
+// instead of meeting a reset (nginx's lingering_close does the same).
+const lingerTime = 2 * time.Second
+
+// lingerClose half-closes tcp, discards what the client still sends for up
+// to lingerTime, then closes. It runs on the worker goroutine.
+func lingerClose(tcp clientConn) {
+	_ = tcp.CloseWrite()
+	_ = tcp.SetReadDeadline(time.Now().Add(lingerTime))
+	var buf [32 << 10]byte
+	for {
+		if _, err := tcp.Read(buf[:]); err != nil {
+			break
+		}
+	}
+	tcp.Close()
+}
