@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/panjf2000/gnet/v2"
 
@@ -52,6 +53,45 @@ var actionNames = [numOps]string{
 	opHeadObject:        "s3:HeadObject",
 }
 
+// parkedDecision is a decision made off the loop for a parked connection,
+// with the authorizer that made it.
+type parkedDecision struct {
+	by *authz.Authorizer
+	r  authz.Result
+}
+
+// checkPolicyHeaders refuses a head whose policy-visible headers (those
+// policy.InputHeader selects, which policies and content-type limits
+// judge) are repeated or not valid UTF-8: a policy would see one value
+// while the backend stores another, or two inputs that differ would share
+// one cached decision. It does not allocate.
+func checkPolicyHeaders(req *httpparse.Request) *s3Error {
+	for i, h := range req.Headers {
+		var lower [64]byte
+		if len(h.Name) > len(lower) {
+			continue
+		}
+		name := lowerInto(lower[:0], h.Name)
+		if !policy.InputHeader(name) {
+			continue
+		}
+		if !utf8.Valid(h.Value) {
+			return errPolicyHeaderUTF8
+		}
+		for _, g := range req.Headers[i+1:] {
+			if len(g.Name) == len(name) && eqFoldASCII(g.Name, string(name)) {
+				return errPolicyHeaderRepeated
+			}
+		}
+	}
+	return nil
+}
+
+var (
+	errPolicyHeaderRepeated = &s3Error{"InvalidArgument", 400, "A Content-*, x-amz-meta-*, x-amz-tagging, x-amz-acl or x-amz-storage-class header appears more than once."}
+	errPolicyHeaderUTF8     = &s3Error{"InvalidArgument", 400, "A Content-*, x-amz-meta-*, x-amz-tagging, x-amz-acl or x-amz-storage-class header value is not valid UTF-8."}
+)
+
 // authzStep is what authorize found: a decision, a parked connection
 // (pending), or a remote decision left to the worker that will own the
 // detached socket (deferred: in and js are set).
@@ -75,11 +115,13 @@ func (s *Server) authorize(c gnet.Conn, st *connState, sc *loopScratch, rt *Rout
 	if st.decided && st.decFor == rt.Authz {
 		return authzStep{res: st.decRes} // this head, decided on an earlier read event
 	}
-	if p := st.decReady.Swap(nil); p != nil {
+	if p := st.decReady.Swap(nil); p != nil && p.by == rt.Authz {
 		// The decision this connection was parked for: the head in the
-		// buffer is the same one (nothing is read while parked).
-		st.decided, st.decFor, st.decRes = true, rt.Authz, *p
-		return authzStep{res: *p}
+		// buffer is the same one (nothing is read while parked), and
+		// the route's authorizer is the one that decided (a reload
+		// while parked makes the new one decide again).
+		st.decided, st.decFor, st.decRes = true, rt.Authz, p.r
+		return authzStep{res: p.r}
 	}
 	in := s.authzInput(c, st, rt, o, &sc.req, key, ar, decodedLen)
 	sc.authzJSON = in.AppendJSON(sc.authzJSON[:0])
@@ -97,7 +139,7 @@ func (s *Server) authorize(c gnet.Conn, st *connState, sc *loopScratch, rt *Rout
 	authzParked.Inc()
 	go func() {
 		r := a.Decide(context.Background(), in, js)
-		st.decReady.Store(&r)
+		st.decReady.Store(&parkedDecision{by: a, r: r})
 		st.authWait.Store(false)
 		_ = gc.Wake(nil)
 	}()

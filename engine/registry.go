@@ -45,7 +45,11 @@ type connState struct {
 	// decReady is the decision a parked connection waits for, stored by
 	// the deciding goroutine before it clears authWait and wakes the
 	// connection; the loop takes it (Swap) on the next OnTraffic.
-	decReady atomic.Pointer[authz.Result]
+	decReady atomic.Pointer[parkedDecision]
+	// retryWake: a delayed Wake is pending for a head that waits for
+	// queued output to drain before it can detach (set on the loop,
+	// cleared by the timer).
+	retryWake atomic.Bool
 	// peer is the client address of a connection that came through the
 	// TLS front (the gnet socket is a socketpair); invalid otherwise.
 	peer netip.Addr

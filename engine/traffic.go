@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"errors"
+	"time"
 
 	"github.com/panjf2000/gnet/v2"
 
@@ -157,6 +158,12 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	}
 	// Key, stored key, sealed upload id and limits: before authorization,
 	// 100 Continue, any body byte and any backend connection.
+	if rt.Authz != nil || len(rt.Upload.AllowedContentTypes) > 0 {
+		// What policies and content-type limits judge must be one value.
+		if e := checkPolicyHeaders(req); e != nil {
+			return s.refuse(c, st, sc, n, rt.m, o, e)
+		}
+	}
 	if f := s.bind(sc, rt, o, &ar, rawKey, decodedLen); f.e != nil {
 		return s.refuseBind(c, st, sc, n, rt, o, f)
 	}
@@ -214,8 +221,16 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	// out of gnet and pump it from a worker.
 	if c.OutboundBuffered() > 0 {
 		// A previous response is still queued; detaching now would lose it.
-		// The decisions stay: the same head is looked at again.
-		_ = c.Wake(nil)
+		// The decisions stay: the same head is looked at again in a
+		// millisecond (an immediate Wake would spin the loop for as long
+		// as the client does not read).
+		if st.retryWake.CompareAndSwap(false, true) {
+			gc := c
+			time.AfterFunc(time.Millisecond, func() {
+				st.retryWake.Store(false)
+				_ = gc.Wake(nil)
+			})
+		}
 		return gnet.None
 	}
 	st.clearAuth()

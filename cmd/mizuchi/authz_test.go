@@ -234,6 +234,14 @@ func testAuthzFields(t *testing.T, g *gateway, b *backend, rt string) {
 	denied("jwt claims", bearer(hs("alice", tenant("t2"))), "alice/f/t2.bin", kib, nil, "wrong tenant")
 	denied("jwt no claim", bearer(hs("alice", nil)), "alice/f/none.bin", kib, nil, "wrong tenant")
 	denied("sigv4 access_key", eve, "eve/f/x.bin", kib, nil, "unknown access key")
+
+	// A policy-visible header sent twice could show the policy one value
+	// and the backend another: refused before the policy is asked.
+	r := alice("alice/f/twice.bin", genBytes(nextSeed(), kib), http.Header{"X-Amz-Meta-Block": {"yes", "no"}})
+	if code := checkS3Error(t, "repeated header", r, false); r.status != 400 || code != "InvalidArgument" {
+		t.Fatalf("repeated x-amz-meta-block: got %s; want 400 InvalidArgument", r)
+	}
+	b.checkAbsent(t, azBucket, rt+"/alice/f/twice.bin")
 }
 
 // testAuthzBeforeBody: a denial answers a head sent with Expect:
