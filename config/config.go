@@ -245,8 +245,13 @@ type JWT struct {
 	// (which must exist). At most one of the two.
 	PublicKey     string `yaml:"public_key"`
 	PublicKeyFile string `yaml:"public_key_file"`
-	// JWKSURL is an http(s) URL of a JWK set. Default none.
+	// JWKSURL is the https:// URL of a JWK set. Default none.
 	JWKSURL string `yaml:"jwks_url"`
+	// JWKSAllowHTTP accepts an http:// jwks_url. Keys fetched without TLS
+	// can be replaced by anyone on the path, so this is for identity
+	// providers on loopback and tests. A redirect from https to http is
+	// never followed. Default false.
+	JWKSAllowHTTP bool `yaml:"jwks_allow_http"`
 	// CacheTTL is how long a fetched JWK set is used. YAML:
 	// cache_ttl_seconds. Default 1h, as the original docs.
 	CacheTTL time.Duration `yaml:"cache_ttl_seconds,s"`

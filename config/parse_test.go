@@ -301,6 +301,7 @@ func TestParse_Failure(t *testing.T) {
 	f(bucket("    auth: {enabled: true, jwt: {algorithm: HS256}}\n"), "buckets[0].auth.jwt.secret: is required for HS* algorithms")
 	f(bucket("    auth: {enabled: true, jwt: {algorithm: RS256, secret: s}}\n"), "buckets[0].auth.jwt: RS/PS/ES/EdDSA algorithms need public_key, public_key_file or jwks_url")
 	f(bucket("    auth: {jwt: {jwks_url: \"file:///x\"}}\n"), "buckets[0].auth.jwt.jwks_url: must be an http:// or https:// URL")
+	f(bucket("    auth: {jwt: {jwks_url: \"http://idp/jwks\"}}\n"), "buckets[0].auth.jwt.jwks_url: must be an https:// URL (keys fetched over http:// can be replaced on the way; set jwks_allow_http: true to accept it)")
 	f(bucket("    auth: {jwt: {public_key: k, public_key_file: /nonexistent/k.pem}}\n"), "buckets[0].auth.jwt: public_key and public_key_file are exclusive")
 	f(bucket("    auth: {jwt: {public_key_file: /nonexistent/k.pem}}\n"), `buckets[0].auth.jwt.public_key_file: cannot use "/nonexistent/k.pem"`)
 	f(bucket("    auth: {jwt: {secret: s, token_sources: [{type: form}]}}\n"), `buckets[0].auth.jwt.token_sources[0].type: invalid type "form"`)

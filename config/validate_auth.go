@@ -72,6 +72,8 @@ func validateJWT(v *validator, jp string, j *JWT, enabled bool) {
 	checkFile(v, jp+".public_key_file", j.PublicKeyFile)
 	if j.JWKSURL != "" && !isHTTPURL(j.JWKSURL) {
 		v.errorf(jp+".jwks_url", "must be an http:// or https:// URL")
+	} else if strings.HasPrefix(strings.ToLower(j.JWKSURL), "http://") && !j.JWKSAllowHTTP {
+		v.errorf(jp+".jwks_url", "must be an https:// URL (keys fetched over http:// can be replaced on the way; set jwks_allow_http: true to accept it)")
 	}
 	if enabled && hmac && j.Secret == "" {
 		v.errorf(jp+".secret", "is required for HS* algorithms")

@@ -96,7 +96,7 @@ func refresh(t *testing.T, a *JWT) {
 func startJWKS(t *testing.T, route string, srv *jwksServer, clock *fakeClock, algs ...string) *JWT {
 	t.Helper()
 	cfg := jwtConfig(algs...)
-	cfg.JWKSURL = srv.URL + "/jwks.json"
+	cfg.JWKSURL, cfg.JWKSAllowHTTP = srv.URL+"/jwks.json", true
 	a := newTestJWT(t, cfg, JWTOptions{Route: route, Now: clock.Now, HTTPClient: srv.Client(), MinRefreshInterval: testMinRefresh})
 	if a.Ready() {
 		t.Fatalf("Ready before Start")
@@ -176,7 +176,7 @@ func TestJWKS_NoKidAmbiguous(t *testing.T) {
 
 	// With a static key as well, a kid-less token falls back to it.
 	cfg := jwtConfig("RS256")
-	cfg.JWKSURL = srv.URL
+	cfg.JWKSURL, cfg.JWKSAllowHTTP = srv.URL, true
 	cfg.PublicKey = pkixPEM(t, &k.rsa2.PublicKey)
 	b := newTestJWT(t, cfg, JWTOptions{Route: "jwks-ambiguous-static", HTTPClient: srv.Client()})
 	b.Start(t.Context())
@@ -193,7 +193,7 @@ func TestJWKS_NotLoaded(t *testing.T) {
 	srv := newJWKSServer(t, nil)
 	srv.set(http.StatusServiceUnavailable, nil)
 	cfg := jwtConfig("RS256")
-	cfg.JWKSURL = srv.URL
+	cfg.JWKSURL, cfg.JWKSAllowHTTP = srv.URL, true
 	a := newTestJWT(t, cfg, JWTOptions{Route: "jwks-notloaded", HTTPClient: srv.Client(), MinRefreshInterval: testMinRefresh})
 	for _, kid := range []string{"k1", ""} {
 		_, err := a.Verify([]byte(sign(t, jwt.SigningMethodRS256, k.rsa, kid, claims(nil))), testNow)
@@ -344,7 +344,7 @@ func TestJWKS_PeriodicRefresh(t *testing.T) {
 	k := tk(t)
 	srv := newJWKSServer(t, jwks(jwkOf(&k.rsa.PublicKey, "k1", "")))
 	cfg := jwtConfig("RS256")
-	cfg.JWKSURL = srv.URL
+	cfg.JWKSURL, cfg.JWKSAllowHTTP = srv.URL, true
 	cfg.CacheTTL = 10 * time.Millisecond
 	a := newTestJWT(t, cfg, JWTOptions{Route: "jwks-periodic", HTTPClient: srv.Client()})
 	a.Start(t.Context())
@@ -405,5 +405,31 @@ func TestParseJWKS_Failure(t *testing.T) {
 	f("not an object", map[string]any{"kty": 5}, "RS256")
 	if _, err := parseJWKS([]byte(`{"keys":`), []string{"RS256"}, nil); err == nil {
 		t.Fatalf("unexpected success for truncated JSON")
+	}
+}
+
+// TestJWKS_Transport: an http:// JWK set URL needs jwks_allow_http, and a
+// redirect from https to http is never followed, allowed or not.
+func TestJWKS_Transport(t *testing.T) {
+	cfg := jwtConfig("RS256")
+	cfg.JWKSURL = "http://127.0.0.1:1/jwks.json"
+	if _, err := NewJWT(cfg, JWTOptions{Route: "jwks-http"}); err == nil || !strings.Contains(err.Error(), "not https://") {
+		t.Fatalf("http:// JWK set URL without jwks_allow_http: got %v; want a refusal", err)
+	}
+
+	k := tk(t)
+	plain := newJWKSServer(t, jwks(jwkOf(&k.rsa.PublicKey, "k1", "")))
+	tlsSrv := httptest.NewTLSServer(http.RedirectHandler(plain.URL+"/jwks.json", http.StatusFound))
+	t.Cleanup(tlsSrv.Close)
+	for _, allow := range []bool{false, true} {
+		cfg := jwtConfig("RS256")
+		cfg.JWKSURL, cfg.JWKSAllowHTTP = tlsSrv.URL+"/jwks.json", allow
+		a := newTestJWT(t, cfg, JWTOptions{Route: "jwks-downgrade", HTTPClient: tlsSrv.Client()})
+		if _, err := a.fetchJWKS(t.Context()); err == nil || !strings.Contains(err.Error(), "refusing a redirect") {
+			t.Fatalf("allow=%v: https to http redirect: got %v; want a refusal", allow, err)
+		}
+	}
+	if got := plain.hits.Load(); got != 0 {
+		t.Fatalf("the http server was fetched %d times after a downgrade redirect", got)
 	}
 }

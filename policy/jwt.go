@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -113,6 +114,25 @@ func NewJWT(cfg *config.JWT, opts JWTOptions) (*JWT, error) {
 	}
 	if a.client == nil {
 		a.client = &http.Client{Timeout: defaultHTTPTimeout}
+	}
+	if a.jwksURL != "" {
+		if strings.HasPrefix(strings.ToLower(a.jwksURL), "http://") && !cfg.JWKSAllowHTTP {
+			return nil, errorf("jwks_url %q is not https:// (set jwks_allow_http to accept it)", urlHost(a.jwksURL))
+		}
+		// A copy of the client that refuses redirects to http:// (always
+		// from https://, and from http:// unless http is allowed).
+		c := *a.client
+		allowHTTP := cfg.JWKSAllowHTTP
+		c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+			if len(via) >= 10 {
+				return errors.New("too many redirects")
+			}
+			if req.URL.Scheme != "https" && (!allowHTTP || via[0].URL.Scheme == "https") {
+				return fmt.Errorf("refusing a redirect to %s:// for the JWK set", req.URL.Scheme)
+			}
+			return nil
+		}
+		a.client = &c
 	}
 	if a.subjectClaim == "" {
 		a.subjectClaim = "sub"

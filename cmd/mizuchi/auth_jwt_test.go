@@ -158,12 +158,12 @@ func TestE2EJWT(t *testing.T) {
 			"    auth:\n      enabled: true\n      jwt:\n" +
 			"        algorithms: [HS256, RS256, ES256, EdDSA]\n" +
 			"        secret: " + jwtSecret + "\n" +
-			"        jwks_url: " + jwks + "\n" +
+			"        jwks_url: " + jwks + "\n        jwks_allow_http: true\n" +
 			"        cache_ttl_seconds: 3600\n        jwks_min_refresh_seconds: 1\n" +
 			"        issuer: " + jwtIssuer + "\n        audience: " + jwtAudience + "\n        leeway_seconds: 5\n" +
 			"        token_sources: [{type: bearer}, {type: query, name: token}, {type: cookie, name: session}]\n"},
 		route{name: "jwtrs", pathPrefix: "/jwtrs", bucket: authBucket, keyPrefix: "jwtrs/", extra: "" +
-			"    auth:\n      enabled: true\n      jwt:\n        algorithm: RS256\n        jwks_url: " + jwks + "\n"},
+			"    auth:\n      enabled: true\n      jwt:\n        algorithm: RS256\n        jwks_url: " + jwks + "\n        jwks_allow_http: true\n"},
 	)
 	bearer := func(tok string) putOpts {
 		return putOpts{header: http.Header{"Authorization": {"Bearer " + tok}}}

@@ -86,7 +86,7 @@ func startSTSEnv(t *testing.T) *stsEnv {
 		"        access_key: " + stsStaticAK + "\n        secret_key: " + stsStaticSK + "\n"
 	e.routes = []route{
 		{name: "stsjwt", pathPrefix: "/stsjwt", bucket: stsBucket, keyPrefix: "jwt/", extra: "" +
-			"    auth:\n      enabled: true\n      jwt:\n        algorithm: RS256\n        jwks_url: " + jwks + "\n" +
+			"    auth:\n      enabled: true\n      jwt:\n        algorithm: RS256\n        jwks_url: " + jwks + "\n        jwks_allow_http: true\n" +
 			"    cors: {allowed_origins: [\"http://app.test\"], max_age_seconds: 600}\n"},
 		{name: "stssig", pathPrefix: "/stssig", bucket: stsBucket, keyPrefix: "sig/", extra: sig +
 			"    upload:\n      key_template: \"{subject}/{key}\"\n"},
@@ -94,7 +94,7 @@ func startSTSEnv(t *testing.T) *stsEnv {
 			"    authz:\n      enabled: true\n      opa:\n        policy_file: " + policyFile + "\n"},
 		{name: "stsother", pathPrefix: "/stsother", bucket: stsBucket, keyPrefix: "other/", extra: sig},
 	}
-	e.extra = "sts:\n  enabled: true\n  jwt:\n    algorithms: [RS256]\n    jwks_url: " + jwks + "\n" +
+	e.extra = "sts:\n  enabled: true\n  jwt:\n    algorithms: [RS256]\n    jwks_url: " + jwks + "\n    jwks_allow_http: true\n" +
 		"    issuer: " + jwtIssuer + "\n    audience: [" + jwtAudience + "]\n    jwks_min_refresh_seconds: 1\n" +
 		"  secrets: [\"" + stsSecret + "\"]\n  roles:\n" +
 		"    - arn: " + stsRoleARN + "\n      routes: [stsjwt, stssig, stsaz]\n      key_template: \"" + stsScope + "\"\n" +

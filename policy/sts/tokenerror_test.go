@@ -80,7 +80,7 @@ func TestTokenError(t *testing.T) {
 
 	// Unknown keys: IDPCommunicationError while no JWK set was fetched,
 	// else InvalidIdentityToken.
-	jcfg := config.JWT{Algorithms: []string{"RS256"}, JWKSURL: "http://127.0.0.1:1/jwks", Leeway: time.Minute, SubjectClaim: "sub"}
+	jcfg := config.JWT{Algorithms: []string{"RS256"}, JWKSURL: "http://127.0.0.1:1/jwks", JWKSAllowHTTP: true, Leeway: time.Minute, SubjectClaim: "sub"}
 	cold := mustIssuer(t, cfg, mustJWT(t, &jcfg))
 	unknown := fmt.Errorf("%w: kid not in the key set", policy.ErrUnknownKey)
 	if e := cold.TokenError(unknown); e.Code != CodeIDPCommunication {
