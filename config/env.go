@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -38,7 +39,8 @@ func expandEnv(s string, lookup func(string) (string, bool)) (string, error) {
 		case strings.HasPrefix(s, "${"):
 			end := strings.IndexByte(s, '}')
 			if end < 0 {
-				return "", fmt.Errorf("unterminated variable reference %q (write $${ for a literal ${)", s)
+				// The value is never quoted: it may hold a secret.
+				return "", errors.New("unterminated variable reference: a ${ without } (write $${ for a literal ${)")
 			}
 			v, err := lookupRef(s[2:end], lookup)
 			if err != nil {
@@ -63,7 +65,8 @@ func lookupRef(ref string, lookup func(string) (string, bool)) (string, error) {
 	}
 	name, op := ref[:n], ref[n:]
 	if name == "" {
-		return "", fmt.Errorf("invalid variable reference ${%s}: want ${NAME}, ${NAME:-default} or ${NAME-default}", ref)
+		// ref is never quoted: a default may hold a secret.
+		return "", errors.New("invalid variable reference: no variable name after ${; want ${NAME}, ${NAME:-default} or ${NAME-default}")
 	}
 	val, set := lookup(name)
 	switch {
@@ -83,7 +86,7 @@ func lookupRef(ref string, lookup func(string) (string, bool)) (string, error) {
 		}
 		return val, nil
 	}
-	return "", fmt.Errorf("invalid variable reference ${%s}: want ${NAME}, ${NAME:-default} or ${NAME-default}", ref)
+	return "", fmt.Errorf("invalid variable reference to %q: want ${NAME}, ${NAME:-default} or ${NAME-default}", name)
 }
 
 func isNameByte(c byte, first bool) bool {

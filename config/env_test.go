@@ -102,3 +102,19 @@ func TestParseEnv_Failure(t *testing.T) {
 		t.Fatalf("unexpected error; got %v; want %q", err, want)
 	}
 }
+
+// TestEnvErrorsHideValues: errors about a malformed reference name the
+// variable at most, never the text around it (a secret, or a default).
+func TestEnvErrorsHideValues(t *testing.T) {
+	for _, s := range []string{"pa${ssw0rdTAIL", "${X:defaultsecret}", "${ secretdefault}", "x${A B secret}"} {
+		_, err := expandEnv(s, func(string) (string, bool) { return "", false })
+		if err == nil {
+			t.Fatalf("%q: no error", s)
+		}
+		for _, leak := range []string{"ssw0rd", "defaultsecret", "secretdefault", "secret"} {
+			if strings.Contains(err.Error(), leak) {
+				t.Fatalf("%q: error %q shows %q", s, err, leak)
+			}
+		}
+	}
+}

@@ -70,6 +70,7 @@ var (
 	errAnonymous          = &s3Error{"AccessDenied", 403, "Anonymous access is not allowed: sign the request with AWS SigV4."}
 	errNoCredentials      = &s3Error{"AccessDenied", 401, "Authentication required: send a bearer token or an AWS SigV4 signature."}
 	errInvalidToken       = &s3Error{"InvalidToken", 401, "The provided token is malformed or otherwise invalid."}
+	errHeadersNotSigned   = &s3Error{"AccessDenied", 403, "There were headers present in the request which were not signed"}
 	errNoDecodedLength    = &s3Error{"MissingContentLength", 411, "aws-chunked uploads must send x-amz-decoded-content-length."}
 )
 
@@ -205,6 +206,14 @@ func (s *Server) authSigV4(sc *loopScratch, a *Auth, req *httpparse.Request, now
 		x = append(x, "</StringToSign><CanonicalRequest>"...)
 		x = appendXMLEscaped(x, sc.verifier.CanonicalRequest())
 		f.xml = append(x, "</CanonicalRequest>"...)
+	case errors.Is(err, sigv4.ErrHeadersNotSigned):
+		// An x-amz-* header the signer did not approve (metadata,
+		// tagging, object-lock retention...): refused, as S3 does, with
+		// its name (never its value).
+		f.e, f.msg = errHeadersNotSigned, ""
+		x := append([]byte(nil), "<HeadersNotSigned>"...)
+		x = appendXMLEscaped(x, bytes.ToLower(sc.verifier.UnsignedHeader()))
+		f.xml = append(x, "</HeadersNotSigned>"...)
 	case errors.Is(err, sigv4.ErrSkewed):
 		f.e, f.msg = errTimeSkewed, ""
 	case errors.Is(err, sigv4.ErrExpired):

@@ -62,6 +62,10 @@ type UploadConfig struct {
 	AllowedContentTypes []string
 }
 
+// errRouteAmbiguous refuses a path whose percent-decoded form (what a
+// SigV4 signature covers) matches another route than the path as sent.
+var errRouteAmbiguous = &s3Error{"InvalidURI", 400, "Couldn't parse the specified URI: the percent-decoded path names another bucket route."}
+
 // Router matches requests to routes. It is immutable once built; the live
 // one sits in an atomic pointer so a reload swaps it whole.
 type Router struct {
@@ -129,6 +133,76 @@ func (r *Router) Match(host, path []byte) (rt *Route, rawKey []byte, ok bool) {
 		return rt, rest[1:], true
 	}
 	return nil, nil, false
+}
+
+// MatchesDecoded reports whether a path-style request that Match sent to
+// rt would go to the same route if its path were percent-decoded first, as
+// SigV4 verification canonicalizes it (sigv4 decodes once and re-encodes
+// without escaping '/', so "/a/b%2Fk" verifies as "/a/b/k"). When it would
+// not (routes "/a" and "/a/b": "/a/b%2Fk" matches "/a" raw but "/a/b"
+// decoded), the request must be refused: a signature computed for one
+// route would otherwise be spent on another. Requests without '%' in the
+// path, and virtual-hosted ones (the host picks the route, the whole path
+// is the key), always agree. It allocates nothing.
+func (r *Router) MatchesDecoded(host, path []byte, rt *Route) bool {
+	if bytes.IndexByte(path, '%') < 0 {
+		return true
+	}
+	if len(r.domains) > 0 && len(host) > 0 {
+		if _, under := r.vhost(host); under {
+			return true
+		}
+	}
+	for _, d := range r.byPrefix {
+		if prefixMatchesDecoded(d.Prefix, path) {
+			return d == rt
+		}
+	}
+	return rt == nil
+}
+
+// prefixMatchesDecoded is Match's prefix test on path decoded once
+// (%XX with two hex digits is a byte, anything else stands for itself,
+// as sigv4 decodes): the decoded path starts with prefix, followed by
+// '/' or nothing.
+func prefixMatchesDecoded(prefix string, path []byte) bool {
+	i := 0
+	next := func() (c byte, ok bool) {
+		if i >= len(path) {
+			return 0, false
+		}
+		c = path[i]
+		if c == '%' && i+2 < len(path) {
+			if hi, ok1 := unhexByte(path[i+1]); ok1 {
+				if lo, ok2 := unhexByte(path[i+2]); ok2 {
+					i += 3
+					return hi<<4 | lo, true
+				}
+			}
+		}
+		i++
+		return c, true
+	}
+	for j := 0; j < len(prefix); j++ {
+		c, ok := next()
+		if !ok || c != prefix[j] {
+			return false
+		}
+	}
+	c, ok := next()
+	return !ok || c == '/'
+}
+
+func unhexByte(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
 
 // hostRoute returns the route a virtual-hosted request for host names,

@@ -99,6 +99,10 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	if !found {
 		return s.refuse(c, st, sc, n, noRoute, opUnknown, errNoSuchBucket)
 	}
+	if !router.MatchesDecoded(req.Host, req.Path, rt) {
+		// The signature covers the decoded path, which names another route.
+		return s.refuse(c, st, sc, n, rt.m, opUnknown, errRouteAmbiguous)
+	}
 	if string(req.Method) == "OPTIONS" {
 		return s.preflight(c, st, sc, n, rt)
 	}

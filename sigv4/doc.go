@@ -74,12 +74,18 @@
 //     aws-sdk-go-v2's SignHTTP and PresignHTTP on S3 upload shapes, reject
 //     every single-byte change of method, path, query, signed header value,
 //     date and signature, and fuzz the same (fuzz.FuzzVerify).
+//   - Every x-amz-* header must be in SignedHeaders, as S3 requires (in
+//     both forms; ErrHeadersNotSigned, Verifier.UnsignedHeader names it),
+//     except x-amz-security-token (a credential) and an
+//     x-amz-content-sha256 equal to the payload line the signature covers.
+//     Without this, whoever holds a presigned URL could add metadata,
+//     tagging or object-lock retention the signer never approved.
 //
-// Verify does not check what S3 checks beyond the signature: that the
-// payload matches x-amz-content-sha256 (the caller hashes the body or
-// decodes aws-chunked with Verified.SigningKey) or that x-amz-* headers
-// are signed. Headers not in SignedHeaders are not authenticated: forward
-// only what the client signed if that matters.
+// Verify does not check that the payload matches x-amz-content-sha256
+// (the caller hashes the body or decodes aws-chunked with
+// Verified.SigningKey). Headers other than x-amz-* that are not in
+// SignedHeaders (Content-Type, Cache-Control, ...) are not authenticated:
+// forward only what the client signed if that matters.
 //
 // # Temporary credentials
 //

@@ -40,6 +40,15 @@ var (
 	// so errors.Is finds both), or the token came with an access key of
 	// Keys (long-term keys take no token).
 	ErrSecurityToken = errors.New("sigv4: security token refused")
+	// ErrHeadersNotSigned: the request carries an x-amz-* header that is
+	// not among its SignedHeaders (S3 AccessDenied with a HeadersNotSigned
+	// element). Verifier.UnsignedHeader names the first one. Exceptions:
+	// x-amz-content-sha256 whose value is the payload hash the signature
+	// covers anyway (the header form's, or a presigned URL's
+	// X-Amz-Content-Sha256 / UNSIGNED-PAYLOAD), and x-amz-security-token
+	// (a credential checked by the Resolver; AWS's own test suite adds it
+	// after signing, post-sts-header-after).
+	ErrHeadersNotSigned = errors.New("sigv4: there were headers present in the request which were not signed")
 )
 
 const (
@@ -188,6 +197,9 @@ type Verifier struct {
 	qv     [qCount]qvalue
 	crHex  [64]byte
 	sig    [64]byte
+	// unsigned is the name of the x-amz-* header that was not signed
+	// (view into the Input), after ErrHeadersNotSigned.
+	unsigned []byte
 }
 
 // NewVerifier returns a Verifier that looks signing keys up in cache. A nil
@@ -209,6 +221,12 @@ func NewVerifier(cache *KeyCache) *Verifier {
 // body. It is meaningful after ErrSignatureMismatch, empty when Verify
 // failed before signing, and valid until the next Verify.
 func (v *Verifier) CanonicalRequest() []byte { return v.canon }
+
+// UnsignedHeader returns the name of the x-amz-* header, as received, that
+// made the last Verify fail with ErrHeadersNotSigned; nil otherwise. It is
+// a view into that Verify's Input: valid as long as the Input's bytes are
+// and until the next Verify.
+func (v *Verifier) UnsignedHeader() []byte { return v.unsigned }
 
 // StringToSign returns the string to sign matching CanonicalRequest. Valid
 // until the next Verify.
@@ -240,11 +258,13 @@ type authz struct {
 // Checks, in order: which form (header or presigned, not both); the form's
 // syntax and credential scope (algorithm, access key/date/region/service/
 // aws4_request, SignedHeaders including host, 64-hex signature, date, and
-// for presigned requests X-Amz-Expires <= 7 days); the access key; the
-// time window; the signature (constant-time compare).
+// for presigned requests X-Amz-Expires <= 7 days); the access key; every
+// x-amz-* header signed (ErrHeadersNotSigned); the time window; the
+// signature (constant-time compare).
 func (v *Verifier) Verify(cfg *VerifyConfig, in *Input, out *Verified) error {
 	v.canon = v.canon[:0]
 	v.sts = v.sts[:0]
+	v.unsigned = nil
 
 	auth, nAuth := headerValue(in.Headers, "authorization")
 	presigned := v.scanQuery(in.Query)
@@ -274,6 +294,10 @@ func (v *Verifier) Verify(cfg *VerifyConfig, in *Input, out *Verified) error {
 	key, session, err := v.lookupKey(cfg, in, &a)
 	if err != nil {
 		return err
+	}
+	if name := unsignedAmzHeader(in.Headers, &a); name != nil {
+		v.unsigned = name
+		return ErrHeadersNotSigned
 	}
 
 	skew := cfg.maxSkew()
@@ -331,6 +355,49 @@ func (v *Verifier) Verify(cfg *VerifyConfig, in *Input, out *Verified) error {
 }
 
 var slash = []byte("/")
+
+// unsignedAmzHeader returns the name of the first x-amz-* header of hs
+// that a's SignedHeaders do not name, or nil. An unsigned
+// x-amz-content-sha256 passes when its value is a's payload hash (which
+// the canonical request carries): the header form takes the hash from it,
+// and a presigned request may repeat UNSIGNED-PAYLOAD or its
+// X-Amz-Content-Sha256; x-amz-security-token is a credential (checked by
+// lookupKey, dropped before the backend). Any other unsigned x-amz-* header could carry
+// what the signer never approved (metadata, tagging, object-lock
+// retention, a different payload mode) and is refused, as S3 does.
+func unsignedAmzHeader(hs []Header, a *authz) []byte {
+	for i := range hs {
+		name := hs[i].Name
+		if len(name) < len(amzPrefix) || !equalFoldLower(name[:len(amzPrefix)], amzPrefix) {
+			continue
+		}
+		if signedHeader(a.signedHeaders, name) {
+			continue
+		}
+		if equalFoldLower(name, "x-amz-content-sha256") && bytes.Equal(trimOWS(hs[i].Value), a.payloadHash) {
+			continue
+		}
+		if equalFoldLower(name, "x-amz-security-token") {
+			continue // a credential, not a request parameter: never forwarded
+		}
+		return name
+	}
+	return nil
+}
+
+const amzPrefix = "x-amz-"
+
+// signedHeader reports whether the SignedHeaders list sh names name.
+func signedHeader(sh, name []byte) bool {
+	for len(sh) > 0 {
+		var n []byte
+		n, sh, _ = bytes.Cut(sh, semicolon)
+		if equalFoldASCII(n, name) {
+			return true
+		}
+	}
+	return false
+}
 
 // lookupKey finds the key of the request's access key: through
 // cfg.Resolve when the request carries a security token and cfg has a

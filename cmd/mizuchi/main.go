@@ -73,7 +73,7 @@ func run(log *slog.Logger) error {
 		if *configPath == "" {
 			return errors.New("-check needs -config")
 		}
-		cfg, err := loadConfig(*configPath)
+		cfg, _, err := loadConfig(*configPath)
 		if err != nil {
 			return err
 		}
@@ -90,6 +90,7 @@ func run(log *slog.Logger) error {
 	}
 
 	var cfg *config.Config
+	var cfgHash string // "" in development mode
 	var dev *devBackend
 	if *configPath == "" {
 		var err error
@@ -105,7 +106,7 @@ func run(log *slog.Logger) error {
 		}
 	} else {
 		var err error
-		if cfg, err = loadConfig(*configPath); err != nil {
+		if cfg, cfgHash, err = loadConfig(*configPath); err != nil {
 			return err
 		}
 	}
@@ -133,6 +134,8 @@ func run(log *slog.Logger) error {
 		return err
 	}
 	live.Store(rs)
+	configLoaded(cfgHash)
+	registerBuildInfo()
 	router := rs.router
 	var pp *pipes.Pool
 	if cfg.Server.ZeroCopy.Enabled {
@@ -168,9 +171,10 @@ func run(log *slog.Logger) error {
 	case <-srv.Booted():
 	}
 
+	rl := &reloader{log: log, srv: srv}
 	var adm *admin
 	if cfg.Server.AdminAddress != "" {
-		adm, err = startAdmin(log, cfg.Server.AdminAddress, cfg.Metrics.Enabled, *pprofOn, srv)
+		adm, err = startAdmin(log, cfg.Server.AdminAddress, cfg.Metrics.Enabled, *pprofOn, srv, rl)
 		if err != nil {
 			return err
 		}
@@ -191,7 +195,7 @@ func run(log *slog.Logger) error {
 			return err
 		case sig := <-sigs:
 			if sig == syscall.SIGHUP {
-				reload(ctx, log, srv)
+				_, _ = rl.reload(ctx, "SIGHUP") // logged and counted there
 				continue
 			}
 			log.Info("draining", "signal", sig.String(), "inflight", srv.InFlight(), "timeout", drainTimeout.String())
@@ -210,62 +214,6 @@ var live atomic.Pointer[routeSet]
 
 // certs serves the S3 listener's certificate; nil without server.tls.
 var certs *certStore
-
-func loadConfig(path string) (*config.Config, error) {
-	cfg, err := config.Load(path)
-	if err != nil {
-		return nil, err
-	}
-	cfg.ApplyFlags(&tuning)
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	return cfg, nil
-}
-
-// reload re-reads the configuration file and swaps the routes and the TLS
-// certificate atomically. A bad file (or an unreadable certificate) is
-// refused and the old configuration keeps serving. Listener, loop and pipe
-// settings, and turning TLS on or off, need a restart.
-func reload(ctx context.Context, log *slog.Logger, srv *engine.Server) {
-	if *configPath == "" {
-		log.Warn("reload ignored: development mode has no configuration file")
-		return
-	}
-	t0 := time.Now()
-	cfg, err := loadConfig(*configPath)
-	if err == nil {
-		if u := cfg.Unsupported(); len(u) > 0 {
-			err = fmt.Errorf("configuration uses features this build does not implement: %v", u)
-		}
-	}
-	var cert *tls.Certificate
-	if err == nil && certs != nil {
-		if cfg.Server.TLS.Enabled() {
-			cert, err = loadCert(&cfg.Server.TLS)
-		} else {
-			log.Warn("server.tls was removed; TLS stays on until a restart")
-		}
-	} else if err == nil && cfg.Server.TLS.Enabled() {
-		log.Warn("server.tls was added; it takes effect on a restart")
-	}
-	var rs *routeSet
-	if err == nil {
-		rs, err = buildRouter(ctx, log, cfg)
-	}
-	if err != nil {
-		log.Error("reload refused; the previous configuration keeps serving", "err", err)
-		return
-	}
-	srv.SetRouter(rs.router)
-	if cert != nil {
-		certs.cur.Store(cert)
-	}
-	if old := live.Swap(rs); old != nil {
-		old.close()
-	}
-	log.Info("configuration reloaded", "routes", len(cfg.Buckets), "took", time.Since(t0).Round(time.Millisecond).String())
-}
 
 // setProcs fixes the number of event loops (0 means one per CPU Go may
 // use) and gives the Go scheduler one P more than that, unless the
