@@ -68,6 +68,8 @@ var requestSeeds = []string{
 	"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\nPragma: no-cache\r\n\r\n",
 	"GET /a%20b?x=%2F&y HTTP/1.1\r\nHost: h\r\nX: a\tb \r\nx: c\r\nConnection: close\r\n\r\n",
 	"GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n",
+	"PUT /b/k HTTP/1.1\r\nHost: h\r\nTransfer-Encoding:\r\n chunked\r\n\r\n",
+	"PUT /b/k HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n",
 	"GET / HTTP/1.1\nHost: h\n\n",
 	"GET / HTTP/1.1\r\nHost: h\r\nX: y\r\n z\r\n\r\n",
 }

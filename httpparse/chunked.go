@@ -16,8 +16,8 @@ const maxChunkedLine = 4096
 const maxChunkedTrailers = 16 << 10
 
 // Chunked decodes a Transfer-Encoding: chunked body incrementally (RFC 9112
-// section 7.1). Chunk extensions are ignored; trailer fields are skipped
-// (bounded). It does not allocate. The zero value is ready; Reset reuses
+// section 7.1). Chunk extensions are ignored (see sizeLine for what a
+// size line may hold); trailer fields are skipped (bounded). It does not allocate. The zero value is ready; Reset reuses
 // it.
 type Chunked struct {
 	state    uint8
@@ -135,19 +135,44 @@ func (c *Chunked) readLine(p []byte) (line []byte, m int, err error) {
 	return line[:len(line)-2], m, nil
 }
 
-// sizeLine parses "<hex size>[;extensions]".
+// sizeLine parses a chunk-size line (RFC 9112 7.1):
+//
+//	1*HEXDIG *( SP / HTAB ) [ ";" chunk-ext ]
+//
+// Whitespace after the size is the grammar's BWS before ';' (and, with no
+// extension, trailing whitespace that net/http also trims). The
+// extensions are ignored, but may not hold control characters other than
+// HTAB (a bare CR there is how some parsers are told a line ended).
+// Anything else after the size ("5 junk", "5x", "5,6") is ErrBadChunk:
+// the decoder never guesses where a size ends.
 func (c *Chunked) sizeLine(line []byte) error {
 	var size uint64
 	i := 0
-	for ; i < len(line) && line[i] != ';' && line[i] != ' ' && line[i] != '\t'; i++ {
+	for ; i < len(line); i++ {
 		v, ok := hexVal(line[i])
-		if !ok || i == 16 {
+		if !ok {
+			break
+		}
+		if i == 16 {
 			return ErrBadChunk
 		}
 		size = size<<4 | uint64(v)
 	}
 	if i == 0 {
 		return ErrBadChunk
+	}
+	for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+		i++
+	}
+	if i < len(line) {
+		if line[i] != ';' {
+			return ErrBadChunk
+		}
+		for _, b := range line[i+1:] {
+			if b < ' ' && b != '\t' || b == 0x7f {
+				return ErrBadChunk
+			}
+		}
 	}
 	if size == 0 {
 		c.state = chTrailer

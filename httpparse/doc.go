@@ -35,8 +35,11 @@
 //     is not 1*DIGIT fitting in int64: signs, spaces inside, lists
 //     (ErrBadContentLength);
 //   - any Transfer-Encoding except exactly one field "chunked"
-//     (ErrUnsupportedTransferEncoding), and Transfer-Encoding in an HTTP/1.0
-//     message (ErrMalformed, RFC 9112 6.1);
+//     (ErrUnsupportedTransferEncoding, reported once the whole head parsed,
+//     so that a syntax error anywhere in it, such as an obs-folded
+//     "Transfer-Encoding:\r\n chunked", is ErrObsFold/ErrMalformed: 400,
+//     not 501), and Transfer-Encoding in an HTTP/1.0 message (ErrMalformed,
+//     RFC 9112 6.1);
 //   - obs-fold, a field line starting with SP or HT (ErrObsFold);
 //   - field names that are not tokens, empty names, whitespace between the
 //     name and the colon (ErrMalformed);
@@ -58,7 +61,11 @@
 //     well-formed, ErrMalformed otherwise);
 //   - more than one Host field, and an HTTP/1.1 request without Host
 //     (ErrMalformed, RFC 9112 3.2);
-//   - response status codes outside 100..599 (ErrMalformed).
+//   - response status codes outside 100..599 (ErrMalformed);
+//   - in a chunked body (Chunked), a chunk-size line other than
+//     1*HEXDIG *(SP/HTAB) [";" chunk-ext] with no control characters but
+//     HTAB in the extensions, a bare LF, or data not followed by CRLF
+//     (ErrBadChunk).
 //
 // Field values keep their bytes as sent apart from leading and trailing
 // SP/HT; names are not canonicalised and repeated fields are not joined.

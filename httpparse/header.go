@@ -33,6 +33,7 @@ type fields struct {
 	hostSeen  bool
 	clSeen    bool
 	teSeen    bool
+	teBad     bool // a Transfer-Encoding other than one "chunked": 501, once the head parsed
 	expect100 bool
 	connClose bool
 	connKeep  bool
@@ -139,8 +140,11 @@ func (f *fields) note(name, value []byte) error {
 		}
 	case 17:
 		if equalLower(name, "transfer-encoding") {
+			// Refused in finish, not here: a syntax error later in the
+			// head (an obs-folded continuation of this very field, say)
+			// is a 400, not a 501.
 			if f.teSeen || !equalLower(value, "chunked") {
-				return ErrUnsupportedTransferEncoding
+				f.teBad = true
 			}
 			f.teSeen = true
 		}
@@ -170,6 +174,9 @@ func (f *fields) noteConnection(v []byte) {
 
 // finish applies the checks that need the whole head.
 func (f *fields) finish(minor int) error {
+	if f.teBad {
+		return ErrUnsupportedTransferEncoding
+	}
 	if f.teSeen {
 		if f.clSeen {
 			return ErrAmbiguousLength
