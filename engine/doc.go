@@ -148,6 +148,11 @@
 // without allocating (alloc_test.go). Refusals are counted in
 // mizuchi_upload_refused_total{reason}.
 //
+// Routing uses the raw path, but a percent-encoded path is matched a second
+// time on its decoded form (Router.MatchesDecoded, the form SigV4 verified):
+// a request whose two matches differ is refused with 400 InvalidURI, so a
+// signature computed for one route can never land on another.
+//
 // # Authorization (authorize.go)
 //
 // A route with an Authz (policy/authz) is authorized after authentication
