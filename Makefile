@@ -16,6 +16,10 @@ TEST_ENV = vgw="$$($(INSTALL_VERSITYGW) | tail -n1)" && \
 		MIZUCHI_OPA="$$(sed -n 1p <<<"$$authz")" \
 		MIZUCHI_OPENFGA="$$(sed -n 2p <<<"$$authz")"
 
+# Unit packages run again under the race detector in `make test` (the
+# end-to-end packages start real processes and are covered by test-race).
+RACE_PKGS ?= ./httpparse/ ./sigv4/ ./pipes/ ./policy/... ./config/ ./upstream/ ./engine/
+
 SHELL       := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -39,11 +43,12 @@ clients: ## install the pinned S3 clients of the client matrix (apt; awscli, bot
 run: build ## run mizuchi in dev mode with an embedded versitygw backend
 	vgw="$$($(INSTALL_VERSITYGW) | tail -n1)" && ./$(BIN) -dev-versitygw "$$vgw"
 
-test: ## go vet, then all tests (end-to-end, authorization servers and client matrix included) against versitygw
+test: ## go vet, all tests (end-to-end, authorization servers and client matrix included) against versitygw, unit packages again with -race
 	$(TEST_ENV) && \
 	$(INSTALL_CLIENTS) && \
 	$(GO) vet ./... && \
-	$(GO) test -shuffle=on -timeout $(TEST_TIMEOUT) ./...
+	$(GO) test -shuffle=on -timeout $(TEST_TIMEOUT) ./... && \
+	$(GO) test -race -shuffle=on -timeout $(TEST_TIMEOUT) $(RACE_PKGS)
 
 test-race: ## all tests with the race detector
 	$(TEST_ENV) && \
