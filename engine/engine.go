@@ -266,6 +266,13 @@ func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		return nil, gnet.None
 	}
 	connsAccepted.Inc()
+	if s.stopping.Load() {
+		// Draining: new connections are turned away at once, so a load
+		// balancer moves them elsewhere.
+		connsRejected.Inc()
+		var id [16]byte
+		return appendErrorResponse(nil, errSlowDown.Code, errSlowDown.Status, "The gateway is shutting down.", appendRequestID(id[:0]), nil, true), gnet.Close
+	}
 	if activeConns.Load() >= int64(s.cfg.MaxConns) {
 		connsRejected.Inc()
 		var id [16]byte

@@ -178,6 +178,11 @@ func (ll *loopLinks) dial(ep *upstream.Endpoint, p *linkPool) {
 	go func() {
 		d := net.Dialer{Timeout: ep.Pool.DialTimeout(), KeepAlive: -1}
 		nc, err := d.Dial("tcp", ep.Addr)
+		if tc, ok := nc.(*net.TCPConn); ok && err == nil {
+			// As upstream.Pool: a link dropped by the process's exit
+			// resets, so the backend never commits a truncated body.
+			_ = tc.SetLinger(0)
+		}
 		if err == nil {
 			var ch <-chan gnet.RegisteredResult
 			ch, err = ll.loop.Enroll(gnet.NewContext(context.Background(), linkDial{ll, ep}), nc)

@@ -93,6 +93,11 @@ func (p *Pool) dial(ctx context.Context) (*Conn, error) {
 		return nil, fmt.Errorf("cannot dial %q: %w", p.addr, err)
 	}
 	tcp := nc.(*net.TCPConn)
+	// Every backend socket closes with a reset: a connection closed by
+	// the process's exit (or any close mid-body) must never look like the
+	// end of a body to the backend (see Abort). Closes after a complete
+	// exchange have nothing left to send, so a reset loses nothing.
+	_ = tcp.SetLinger(0)
 	c := &Conn{pool: p, sock: tcp, rbuf: make([]byte, 4096)}
 	if p.tls != nil {
 		tc := tls.Client(nc, p.tls)

@@ -28,6 +28,8 @@ type admin struct {
 	srv   *fasthttp.Server
 	ln    net.Listener
 	ready atomic.Bool
+	// draining is set on SIGTERM: /readyz answers 503 from then on.
+	draining atomic.Bool
 	stopc chan struct{}
 }
 
@@ -50,6 +52,9 @@ func startAdmin(log *slog.Logger, addr string, withMetrics, withPprof bool, s *e
 				metrics.WritePrometheus(ctx, true)
 			case path == "/healthz":
 				ctx.SetBodyString("ok\n")
+			case path == "/readyz" && a.draining.Load():
+				ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
+				ctx.SetBodyString("not ready: draining\n")
 			case path == "/readyz":
 				if a.ready.Load() {
 					ctx.SetBodyString("ready\n")

@@ -198,13 +198,36 @@ func run(log *slog.Logger) error {
 				_, _ = rl.reload(ctx, "SIGHUP") // logged and counted there
 				continue
 			}
-			log.Info("draining", "signal", sig.String(), "inflight", srv.InFlight(), "timeout", drainTimeout.String())
-			t0 := time.Now()
-			dctx, cancel := context.WithTimeout(ctx, *drainTimeout)
-			err := srv.Shutdown(dctx)
-			cancel()
+			return drain(log, srv, adm, sig, sigs)
+		}
+	}
+}
+
+// drain stops the gateway after SIGTERM or SIGINT: /readyz answers 503 at
+// once, new connections get 503 SlowDown and are closed, in-flight uploads
+// get -drain-timeout to finish. A second SIGTERM or SIGINT exits at once.
+func drain(log *slog.Logger, srv *engine.Server, adm *admin, sig os.Signal, sigs <-chan os.Signal) error {
+	if adm != nil {
+		adm.draining.Store(true)
+	}
+	log.Info("draining", "signal", sig.String(), "inflight", srv.InFlight(), "timeout", drainTimeout.String())
+	t0 := time.Now()
+	dctx, cancel := context.WithTimeout(context.Background(), *drainTimeout)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- srv.Shutdown(dctx) }()
+	for {
+		select {
+		case err := <-done:
 			log.Info("stopped", "took", time.Since(t0).Round(time.Millisecond).String(), "err", err)
 			return nil
+		case s := <-sigs:
+			if s == syscall.SIGHUP {
+				log.Warn("reload ignored while draining")
+				continue
+			}
+			log.Warn("second signal while draining: exiting now", "signal", s.String(), "inflight", srv.InFlight())
+			return fmt.Errorf("exited on a second %s while draining", s)
 		}
 	}
 }
