@@ -83,7 +83,9 @@ fuzz: ## run every fuzz target in ./fuzz/ for FUZZTIME each
 		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./fuzz/ || exit 1; \
 	done
 
-lint: ## go vet and staticcheck (pinned)
+lint: ## gofmt, go vet and staticcheck (pinned)
+	@out="$$(git ls-files '*.go' | xargs -r gofmt -l)"; \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 

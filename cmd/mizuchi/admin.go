@@ -30,7 +30,7 @@ type admin struct {
 	ready atomic.Bool
 	// draining is set on SIGTERM: /readyz answers 503 from then on.
 	draining atomic.Bool
-	stopc chan struct{}
+	stopc    chan struct{}
 }
 
 func startAdmin(log *slog.Logger, addr string, withMetrics, withPprof bool, s *engine.Server, rl *reloader) (*admin, error) {

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -427,20 +426,7 @@ func TestE2EAuthzReload(t *testing.T) {
 	if s1, s2 := status("alice/a"), status("bob/a"); s1 != 200 || s2 != 403 {
 		t.Fatalf("first policy: got %d and %d; want 200 and 403", s1, s2)
 	}
-	hup := func(logLine string) {
-		t.Helper()
-		n := strings.Count(g.proc.stderr.String(), logLine)
-		if err := g.proc.cmd.Process.Signal(syscall.SIGHUP); err != nil {
-			t.Fatal(err)
-		}
-		deadline := time.Now().Add(30 * time.Second)
-		for strings.Count(g.proc.stderr.String(), logLine) == n {
-			if time.Now().After(deadline) {
-				t.Fatalf("no %q in the log after SIGHUP:\n%s", logLine, g.proc.stderr.String())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
+	hup := func(logLine string) { t.Helper(); g.sighup(t, logLine) }
 	write("package mizuchi\nallow if { this is not rego\n")
 	hup("reload refused")
 	if s1, s2 := status("alice/b"), status("bob/b"); s1 != 200 || s2 != 403 {

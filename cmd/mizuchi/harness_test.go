@@ -527,6 +527,24 @@ func (g *gateway) tlsConfig() *tls.Config {
 	return &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}
 }
 
+// sighup sends SIGHUP and waits until logLine appears in the log once more
+// than before (a reload's outcome: "configuration reloaded" or "reload
+// refused").
+func (g *gateway) sighup(t testing.TB, logLine string) {
+	t.Helper()
+	n := strings.Count(g.proc.stderr.String(), logLine)
+	if err := g.proc.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for strings.Count(g.proc.stderr.String(), logLine) == n {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in the log after SIGHUP:\n%s", logLine, g.proc.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func (g *gateway) waitReady(t testing.TB) error {
 	return waitHTTP(t, g.proc, "http://"+g.admin+"/readyz", readyTimeout, func(r *http.Response) bool { return r.StatusCode == 200 })
 }

@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -160,20 +159,7 @@ func TestE2EReloadHTTP(t *testing.T) {
 	checkCreds("after a good reload", 403, 200)
 
 	// SIGHUP shares the path and the counters.
-	hup := func(logLine string) {
-		t.Helper()
-		n := strings.Count(g.proc.stderr.String(), logLine)
-		if err := g.proc.cmd.Process.Signal(syscall.SIGHUP); err != nil {
-			t.Fatal(err)
-		}
-		deadline := time.Now().Add(30 * time.Second)
-		for strings.Count(g.proc.stderr.String(), logLine) == n {
-			if time.Now().After(deadline) {
-				t.Fatalf("no %q in the log after SIGHUP:\n%s", logLine, g.proc.stderr.String())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
+	hup := func(logLine string) { t.Helper(); g.sighup(t, logLine) }
 	writeCfg(broken)
 	hup("reload refused")
 	check("after a broken SIGHUP", read(), 1, 2, hash1)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -64,7 +63,7 @@ func New(cfg *config.OpenFGA) (*Engine, error) {
 	if cfg.StoreID == "" {
 		return nil, fmt.Errorf("%w: store_id is required", ErrConfig)
 	}
-	hc := newHTTPClient()
+	hc := policy.NewEngineClient(MaxIdleConnsPerHost)
 	headers := map[string]string{}
 	if cfg.APIToken != "" {
 		// Set here: the SDK applies Credentials only to a client it makes.
@@ -94,23 +93,6 @@ func def(s, d string) string {
 		return d
 	}
 	return s
-}
-
-// newHTTPClient returns a keep-alive client that follows no redirect and
-// uses no proxy.
-func newHTTPClient() *http.Client {
-	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
-	return &http.Client{
-		Transport: &http.Transport{
-			DialContext:         d.DialContext,
-			MaxIdleConns:        4 * MaxIdleConnsPerHost,
-			MaxIdleConnsPerHost: MaxIdleConnsPerHost,
-			IdleConnTimeout:     90 * time.Second,
-			TLSHandshakeTimeout: 5 * time.Second,
-			ForceAttemptHTTP2:   true,
-		},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
 }
 
 // Type returns "openfga".

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -74,29 +73,12 @@ func New(cfg *config.OPA) (*Engine, error) {
 	e := &Engine{
 		url:     strings.TrimRight(cfg.URL, "/") + "/v1/data/" + p,
 		timeout: cfg.Timeout,
-		client:  newClient(),
+		client:  policy.NewEngineClient(MaxIdleConnsPerHost),
 	}
 	if cfg.BearerToken != "" {
 		e.auth = "Bearer " + cfg.BearerToken
 	}
 	return e, nil
-}
-
-// newClient returns a keep-alive client that follows no redirect and uses
-// no proxy.
-func newClient() *http.Client {
-	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
-	return &http.Client{
-		Transport: &http.Transport{
-			DialContext:         d.DialContext,
-			MaxIdleConns:        4 * MaxIdleConnsPerHost,
-			MaxIdleConnsPerHost: MaxIdleConnsPerHost,
-			IdleConnTimeout:     90 * time.Second,
-			TLSHandshakeTimeout: 5 * time.Second,
-			ForceAttemptHTTP2:   true,
-		},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
 }
 
 // Type returns "opa_server".
