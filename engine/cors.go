@@ -142,14 +142,7 @@ func (s *Server) preflight(c gnet.Conn, st *connState, sc *loopScratch, headLen 
 	if req.Close {
 		return gnet.Close
 	}
-	_, _ = c.Discard(headLen)
-	st.headStarted = false
-	st.continued = false
-	st.setDeadline(s.cfg.IdleTimeout)
-	if c.InboundBuffered() > 0 {
-		_ = c.Wake(nil)
-	}
-	return gnet.None
+	return s.answeredOnLoop(c, st, headLen)
 }
 
 // appendPreflight appends the answer to the preflight req under cors and

@@ -247,9 +247,7 @@ func (ex *exchange) relayBuffered() {
 func (ex *exchange) onWritten(c gnet.Conn, err error) error {
 	s, st := ex.s, ex.st
 	st.busy = false
-	st.continued = false
-	st.headStarted = false
-	st.clearAuth()
+	st.nextRequest()
 	closeConn := ex.close || err != nil
 	s.putExchange(ex)
 	if st.closed {

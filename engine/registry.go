@@ -59,6 +59,15 @@ type connState struct {
 	shard    uint32
 }
 
+// nextRequest readies the connection for its next request head: the
+// per-request flags and the current head's decisions are forgotten.
+func (st *connState) nextRequest() {
+	st.headStarted = false
+	st.continued = false
+	st.kidRefreshed = false
+	st.clearAuth()
+}
+
 // clearAuth forgets the current head's authentication and authorization
 // results, when its request is relayed or refused.
 func (st *connState) clearAuth() {

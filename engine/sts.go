@@ -276,9 +276,7 @@ const stsRefreshWait = 30 * time.Second
 func (call *stsCall) written(c gnet.Conn, err error) error {
 	st, s := call.st, call.s
 	st.busy = false
-	st.continued = false
-	st.headStarted = false
-	st.clearAuth()
+	st.nextRequest()
 	if st.closed {
 		return nil
 	}
@@ -364,14 +362,7 @@ func (s *Server) refuseSTS(c gnet.Conn, st *connState, sc *loopScratch, headLen 
 	if !keep {
 		return gnet.Close
 	}
-	_, _ = c.Discard(int(total))
-	st.headStarted = false
-	st.continued = false
-	st.setDeadline(s.cfg.IdleTimeout)
-	if c.InboundBuffered() > 0 {
-		_ = c.Wake(nil)
-	}
-	return gnet.None
+	return s.answeredOnLoop(c, st, int(total))
 }
 
 // stsPreflight answers a CORS preflight of the STS endpoint on the loop.
@@ -393,12 +384,5 @@ func (s *Server) stsPreflight(c gnet.Conn, st *connState, sc *loopScratch, headL
 	if req.Close {
 		return gnet.Close
 	}
-	_, _ = c.Discard(headLen)
-	st.headStarted = false
-	st.continued = false
-	st.setDeadline(s.cfg.IdleTimeout)
-	if c.InboundBuffered() > 0 {
-		_ = c.Wake(nil)
-	}
-	return gnet.None
+	return s.answeredOnLoop(c, st, headLen)
 }

@@ -303,11 +303,16 @@ func (s *Server) refuseWith(c gnet.Conn, st *connState, sc *loopScratch, headLen
 	if !keep {
 		return gnet.Close
 	}
-	_, _ = c.Discard(int(total))
-	st.headStarted = false
-	st.continued = false
-	st.kidRefreshed = false
-	st.clearAuth()
+	return s.answeredOnLoop(c, st, int(total))
+}
+
+// answeredOnLoop finishes a request answered from the loop whose consumed
+// bytes (head and any body) are all in gnet's buffer: they are discarded,
+// the connection waits for its next request, and pipelined bytes already
+// read are looked at.
+func (s *Server) answeredOnLoop(c gnet.Conn, st *connState, consumed int) gnet.Action {
+	_, _ = c.Discard(consumed)
+	st.nextRequest()
 	st.setDeadline(s.cfg.IdleTimeout)
 	if c.InboundBuffered() > 0 {
 		_ = c.Wake(nil)

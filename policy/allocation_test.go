@@ -67,3 +67,15 @@ func TestAllocations(t *testing.T) {
 		}
 	})
 }
+
+// TestAppendJSONNoAllocs: the decision input's JSON (the decision-cache
+// key, built on the event loop) allocates nothing with room in dst.
+func TestAppendJSONNoAllocs(t *testing.T) {
+	in := Input{Subject: "benchak", Auth: AuthSigV4, AccessKey: "benchak", Action: "s3:PutObject", Bucket: "opa",
+		Key: "benchak/bench/k1", ContentLength: 1024, ContentType: "application/octet-stream", SourceIP: "127.0.0.1",
+		Method: "PUT", Path: "/opa/benchak/bench/k1", Headers: map[string]string{"content-type": "application/octet-stream"}}
+	dst := make([]byte, 0, 1024)
+	if n := testing.AllocsPerRun(100, func() { dst = in.AppendJSON(dst[:0]) }); n != 0 {
+		t.Fatalf("AppendJSON allocates %v times per call; want 0", n)
+	}
+}
