@@ -57,6 +57,9 @@ type authFailure struct {
 	msg     string // replaces e.Message when set
 	wwwAuth string // WWW-Authenticate value, for bearer failures
 	xml     []byte // extra <Error> elements (SignatureDoesNotMatch details)
+	// labels of mizuchi_auth_failures_total (authmetrics.go)
+	method authMethod
+	reason authReason
 }
 
 var (
@@ -110,12 +113,12 @@ func (s *Server) authenticate(st *connState, sc *loopScratch, a *Auth, req *http
 		return s.authSigV4(sc, a, req, now)
 	}
 	if a.JWT == nil {
-		return authResult{fail: &authFailure{e: errAnonymous}}
+		return authResult{fail: &authFailure{e: errAnonymous, method: authSigV4, reason: reasonMissing}}
 	}
 	tok, scratch := a.JWT.Token(req, sc.tok[:0])
 	sc.tok = scratch
 	if tok == nil {
-		return authResult{fail: &authFailure{e: errNoCredentials, wwwAuth: `Bearer realm="mizuchi"`}}
+		return authResult{fail: &authFailure{e: errNoCredentials, wwwAuth: `Bearer realm="mizuchi"`, method: authJWT, reason: reasonMissing}}
 	}
 	ident, err := a.JWT.Verify(tok, now)
 	if err == nil {
@@ -141,6 +144,8 @@ func (s *Server) authenticate(st *connState, sc *loopScratch, a *Auth, req *http
 		e:       errInvalidToken,
 		msg:     errInvalidToken.Message + " (" + detail + ")",
 		wwwAuth: `Bearer realm="mizuchi", error="invalid_token", error_description="` + quoteSafe(detail) + `"`,
+		method:  authJWT,
+		reason:  jwtReason(err),
 	}}
 }
 
@@ -159,7 +164,7 @@ func (s *Server) authSigV4(sc *loopScratch, a *Auth, req *httpparse.Request, now
 		if sess, ok := sc.verified.Key.Session.(*sts.Session); ok {
 			if a.sessionClaims && sess.DecodeClaims() != nil {
 				sessionInvalid.Inc()
-				return authResult{fail: &authFailure{e: errSessionInvalid}}
+				return authResult{fail: &authFailure{e: errSessionInvalid, method: authSTS, reason: reasonInvalid}}
 			}
 			authSTSOK.Inc()
 			r.id = identity{method: policy.MethodSTS, subject: sess.Subject, accessKey: sess.AccessKeyID,
@@ -221,6 +226,7 @@ func (s *Server) authSigV4(sc *loopScratch, a *Auth, req *httpparse.Request, now
 	default:
 		f.e = errAuthMalformed
 	}
+	f.method, f.reason = sigV4Method(req), authReasonOf(f.e)
 	return authResult{fail: f}
 }
 
@@ -241,7 +247,7 @@ func (s *Server) refuseAuth(c gnet.Conn, st *connState, sc *loopScratch, headLen
 	if msg == "" {
 		msg = f.e.Message
 	}
-	authFailures.Inc()
+	countAuthFailure(f)
 	var hdr string
 	if f.wwwAuth != "" {
 		hdr = "WWW-Authenticate: " + f.wwwAuth + "\r\n"

@@ -290,7 +290,8 @@ func (ex *exchange) call(ctx context.Context, method string, query []byte, hdrs 
 		if err != nil {
 			return err
 		}
-		deadline := time.Now().Add(s.cfg.UpstreamTimeout)
+		t0 := time.Now()
+		deadline := t0.Add(s.cfg.UpstreamTimeout)
 		_ = up.SetWriteDeadline(deadline)
 		iov := net.Buffers{head, body}
 		_, err = iov.WriteTo(up)
@@ -306,6 +307,7 @@ func (ex *exchange) call(ctx context.Context, method string, query []byte, hdrs 
 			}
 			return err
 		}
+		ex.route.m.observeUpstream(autoMPOp(method, query), t0)
 		cbErr := onResp(&resp, rb)
 		if resp.Close {
 			up.Close()

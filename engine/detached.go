@@ -26,6 +26,7 @@ func (ex *exchange) relayDetached(fd int) {
 	s := ex.s
 	defer s.workers.Done()
 	defer inflight.Add(-1)
+	defer ex.kind.done()
 	defer detachedConns.Add(-1)
 
 	f := os.NewFile(uintptr(fd), "client")
@@ -174,7 +175,7 @@ func (ex *exchange) pumpDetached(tcp clientConn) (keep bool) {
 		writeOut()
 		return false
 	}
-	upstreamLatency.UpdateDuration(t0)
+	ex.route.m.observeUpstream(ex.op, t0)
 	ex.finish(ex.mapResponse(respBody))
 	if ex.resp.Close {
 		up.Close()

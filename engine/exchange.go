@@ -58,6 +58,8 @@ type exchange struct {
 	retried bool  // the in-loop attempt failed on a reused link; retried by a worker
 	upStart time.Time
 
+	kind uploadKind // the in-flight gauge this exchange counts in (inflight.go)
+
 	// authorization outcome and reason, for the access log ("" = none)
 	authzOutcome, authzReason string
 	// a decision deferred to the worker of a detached socket (authorize.go)
@@ -236,6 +238,7 @@ func (ex *exchange) relayBuffered() {
 	s := ex.s
 	defer s.workers.Done()
 	defer inflight.Add(-1)
+	defer ex.kind.done()
 	ctx := context.Background()
 	status := ex.exchangeBuffered(ctx)
 	ex.finish(status)
@@ -302,7 +305,7 @@ func (ex *exchange) exchangeBuffered(ctx context.Context) int {
 			upstreamErrors.Inc()
 			return ex.fail(errInternal, "backend exchange failed", err)
 		}
-		upstreamLatency.UpdateDuration(t0)
+		ex.route.m.observeUpstream(ex.op, t0)
 		bytesCopied.Add(len(body))
 		status := ex.mapResponse(respBody)
 		if ex.resp.Close {
@@ -425,7 +428,7 @@ func (ex *exchange) mapError(body []byte, status int) int {
 // finish records metrics and the access log line for a completed exchange.
 func (ex *exchange) finish(status int) {
 	ex.route.m.count(ex.op, status)
-	requestLatency.UpdateDuration(ex.start)
+	ex.route.m.observe(ex.op, ex.start)
 	if ex.s.cfg.AccessLog && ex.ident.role != "" {
 		ex.s.log.Info("request", "id", string(ex.id), "route", ex.route.Name, "op", ex.op.String(),
 			"status", status, "bytes", strconv.FormatInt(ex.req.ContentLength, 10),

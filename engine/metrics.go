@@ -21,7 +21,6 @@ var (
 	timeoutsTotal = metrics.NewCounter(`mizuchi_timeouts_total`)
 
 	upstreamErrors = metrics.NewCounter(`mizuchi_upstream_errors_total`)
-	authFailures   = metrics.NewCounter(`mizuchi_auth_failures_total`)
 	authSigV4OK    = metrics.NewCounter(`mizuchi_auth_success_total{method="sigv4"}`)
 	authJWTOK      = metrics.NewCounter(`mizuchi_auth_success_total{method="jwt"}`)
 	chunkFailures  = metrics.NewCounter(`mizuchi_chunk_signature_failures_total`)
@@ -45,9 +44,6 @@ var (
 	relayRetried     = metrics.NewCounter(`mizuchi_loop_relay_retries_total`)
 	linkDials        = metrics.NewCounter(`mizuchi_upstream_link_dials_total`)
 	linkDialFailures = metrics.NewCounter(`mizuchi_upstream_link_dial_failures_total`)
-
-	upstreamLatency = metrics.NewPrometheusHistogram(`mizuchi_upstream_request_duration_seconds`)
-	requestLatency  = metrics.NewPrometheusHistogram(`mizuchi_request_duration_seconds`)
 
 	activeConns   atomic.Int64 // open client connections, detached ones included
 	detachedConns atomic.Int64 // client connections currently outside gnet
@@ -78,6 +74,8 @@ func statusIndex(status int) int {
 type routeMetrics struct {
 	name     string
 	requests [numOps][numStatuses]atomic.Pointer[metrics.Counter]
+	// latency histograms by operation (latency.go)
+	latency, upLatency [numOps]atomicHistogram
 }
 
 func newRouteMetrics(name string) *routeMetrics { return &routeMetrics{name: name} }

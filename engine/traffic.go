@@ -202,6 +202,7 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 		st.deadline.Store(0)
 		s.workers.Add(1)
 		inflight.Add(1)
+		ex.startInflight()
 		if s.relayInLoop(st, ex) {
 			return gnet.None
 		}
@@ -259,6 +260,7 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	detachedConns.Add(1)
 	s.workers.Add(1)
 	inflight.Add(1)
+	ex.startInflight()
 	go ex.relayDetached(fd)
 	return gnet.Close
 }

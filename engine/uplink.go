@@ -140,6 +140,7 @@ func (ll *loopLinks) take(ep *upstream.Endpoint, now int64) *link {
 		l := p.idle[n-1]
 		p.idle[n-1] = nil
 		p.idle = p.idle[:n-1]
+		ep.Links.Add(0, -1)
 		if now-l.idleAt < idleTimeout {
 			return l
 		}
@@ -167,6 +168,7 @@ func (ll *loopLinks) putIdle(l *link, now int64) {
 	l.idleAt = now
 	p := ll.pool(l.ep)
 	p.idle = append(p.idle, l)
+	l.ep.Links.Add(0, 1)
 }
 
 // dial connects a new link off the loop and enrolls it on the loop, where
@@ -218,6 +220,7 @@ func (s *Server) linkOpened(c gnet.Conn, d linkDial) {
 	l := &link{ll: d.ll, ep: d.ep, gc: c}
 	c.SetContext(l)
 	d.ll.all[l] = struct{}{}
+	d.ep.Links.Add(1, 0)
 	d.ll.putIdle(l, nowNanos())
 }
 
@@ -255,10 +258,12 @@ func (s *Server) linkTraffic(c gnet.Conn, l *link) gnet.Action {
 func (s *Server) linkClosed(l *link) {
 	ll := l.ll
 	delete(ll.all, l)
+	l.ep.Links.Add(-1, 0)
 	if p := ll.pools[l.ep]; p != nil {
 		p.open--
 		for i, x := range p.idle {
 			if x == l {
+				l.ep.Links.Add(0, -1)
 				p.idle = append(p.idle[:i], p.idle[i+1:]...)
 				break
 			}
@@ -293,7 +298,7 @@ func (s *Server) linkClosed(l *link) {
 
 // linkDone answers the client from the backend's reply.
 func (s *Server) linkDone(ex *exchange, body []byte) {
-	upstreamLatency.UpdateDuration(ex.upStart)
+	ex.route.m.observeUpstream(ex.op, ex.upStart)
 	ex.finish(ex.mapResponse(body))
 	s.completeOnLoop(ex)
 }
@@ -310,12 +315,14 @@ func (s *Server) linkFail(ex *exchange, err error) {
 func (s *Server) completeOnLoop(ex *exchange) {
 	st := ex.st
 	c := st.gc
+	k := ex.kind // ex goes back to its pool in onWritten
 	var err error
 	if !st.closed {
 		_, err = c.Write(ex.out)
 	}
 	_ = ex.onWritten(c, err)
 	inflight.Add(-1)
+	k.done()
 	s.workers.Done()
 }
 

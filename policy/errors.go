@@ -21,6 +21,9 @@ var (
 	// set (or the set is not loaded yet). The engine calls
 	// JWT.RefreshUnknownKey and retries once.
 	ErrUnknownKey = errors.New("policy: unknown signing key")
+	// ErrTokenExpired: the token's exp has passed (leeway included). It
+	// is an ErrInvalidToken too; the engine counts it apart.
+	ErrTokenExpired = fmt.Errorf("%w: token is expired", ErrInvalidToken)
 )
 
 // MaxTokenSize is the largest token Verify accepts, in bytes.

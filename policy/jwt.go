@@ -343,7 +343,7 @@ func (a *JWT) tokenError(tok *jwt.Token, claims jwt.MapClaims, err error) error 
 			d = "token has no iss claim"
 		}
 	case errors.Is(err, jwt.ErrTokenExpired):
-		d = "token is expired"
+		return ErrTokenExpired
 	case errors.Is(err, jwt.ErrTokenNotValidYet):
 		d = "token is not valid yet"
 	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):

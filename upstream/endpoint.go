@@ -38,6 +38,9 @@ type Endpoint struct {
 	TLS       *tls.Config // non-nil for https
 
 	Pool *Pool
+	// Links counts the connections to this endpoint that event loops
+	// hold (the engine's in-loop relay keeps and updates it).
+	Links Conns
 
 	// creds is the last credentials Retrieve returned, for AppendHeadCached.
 	creds atomic.Pointer[aws.Credentials]

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -27,6 +28,8 @@ type Pool struct {
 
 	mu   sync.Mutex
 	idle []*Conn // LIFO: the most recently used is reused first
+
+	open atomic.Int64 // connections dialed and not yet closed
 }
 
 // NewPool returns a pool dialing addr (TLS when tc is non-nil).
@@ -55,6 +58,7 @@ type Conn struct {
 	Reused bool
 
 	pool    *Pool
+	closed  atomic.Bool  // counted out of pool.open
 	sock    *net.TCPConn // the TCP socket, also under TLS
 	idleAt  time.Time
 	rbuf    []byte // response read buffer
@@ -81,7 +85,7 @@ func (p *Pool) Get(ctx context.Context) (*Conn, error) {
 			c.Reused = true
 			return c, nil
 		}
-		c.Conn.Close()
+		c.Close()
 	}
 	return p.dial(ctx)
 }
@@ -108,6 +112,7 @@ func (p *Pool) dial(ctx context.Context) (*Conn, error) {
 			return nil, fmt.Errorf("cannot complete TLS handshake with %q: %w", p.addr, err)
 		}
 		c.Conn = tc
+		p.open.Add(1)
 		return c, nil
 	}
 	raw, err := tcp.SyscallConn()
@@ -116,6 +121,7 @@ func (p *Pool) dial(ctx context.Context) (*Conn, error) {
 		return nil, fmt.Errorf("cannot get raw conn for %q: %w", p.addr, err)
 	}
 	c.Conn, c.TCP, c.Raw = tcp, tcp, raw
+	p.open.Add(1)
 	return c, nil
 }
 
@@ -132,7 +138,7 @@ func (p *Pool) Put(c *Conn) {
 		return
 	}
 	p.mu.Unlock()
-	c.Conn.Close()
+	c.Close()
 }
 
 // IdleTimeout is how long an idle connection may be kept.
@@ -140,6 +146,10 @@ func (p *Pool) IdleTimeout() time.Duration { return p.cfg.IdleTimeout }
 
 // DialTimeout bounds a dial.
 func (p *Pool) DialTimeout() time.Duration { return p.cfg.DialTimeout }
+
+// Open returns the number of connections open: idle, or in use by a
+// caller between Get and Put or Close.
+func (p *Pool) Open() int64 { return p.open.Load() }
 
 // Idle returns the number of idle connections.
 func (p *Pool) Idle() int {
@@ -155,7 +165,7 @@ func (p *Pool) CloseIdle() {
 	p.idle = nil
 	p.mu.Unlock()
 	for _, c := range idle {
-		c.Conn.Close()
+		c.Close()
 	}
 }
 
@@ -171,13 +181,24 @@ func (p *Pool) Ping(ctx context.Context) error {
 }
 
 // Close closes the connection (it is not returned to the pool).
-func (c *Conn) Close() error { return c.Conn.Close() }
+func (c *Conn) Close() error {
+	c.release()
+	return c.Conn.Close()
+}
+
+// release counts c out of its pool's open connections, once.
+func (c *Conn) release() {
+	if c.closed.CompareAndSwap(false, true) {
+		c.pool.open.Add(-1)
+	}
+}
 
 // Abort closes the connection with a TCP reset (SO_LINGER 0) instead of a
 // FIN. A backend that sees a FIN mid-body may still commit the truncated
 // object (versitygw v1.8.0 does with UNSIGNED-PAYLOAD); a reset makes it
 // fail the request, so an aborted upload leaves nothing behind.
 func (c *Conn) Abort() error {
+	c.release()
 	_ = c.sock.SetLinger(0)
 	return c.sock.Close()
 }

@@ -39,6 +39,9 @@ func startAdmin(log *slog.Logger, addr string, withMetrics, withPprof bool, s *e
 		return nil, fmt.Errorf("cannot listen on admin address %q: %w", addr, err)
 	}
 	a := &admin{ln: ln, stopc: make(chan struct{})}
+	if withMetrics {
+		setupMetrics(s)
+	}
 	a.srv = &fasthttp.Server{
 		Name:                  "mizuchi-admin",
 		ReadTimeout:           10 * time.Second,
