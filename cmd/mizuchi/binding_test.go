@@ -469,8 +469,7 @@ func testBindChunkedCutoff(t *testing.T, g *gateway, b *backend) {
 // contacted; unusual but valid keys are stored as named.
 func testBindKeys(t *testing.T, g *gateway, b *backend) {
 	upstream := func() float64 {
-		v, _ := g.metric(t, `mizuchi_upstream_request_duration_seconds_count`)
-		return v
+		return g.metricSum(t, `mizuchi_upstream_request_duration_seconds_count`)
 	}
 	refused := func() float64 {
 		v, _ := g.metric(t, `mizuchi_upload_refused_total{reason="key"}`)
