@@ -227,6 +227,15 @@
 //     states with atomic deadlines, scanned once a second, closing through
 //     gnet's concurrency-safe Close.
 //
+// # Metrics (metrics.go, latency.go, authmetrics.go, inflight.go)
+//
+// Series are created once and updated with atomic adds: fixed label sets
+// (auth failures by method and reason, in-flight requests by kind) at
+// start, per route series (requests by op and status, latency histograms
+// by op) on first use, cached in the route's routeMetrics, so a request
+// costs no map lookup and no string building (metrics_alloc_test.go).
+// docs/METRICS.md lists every series.
+//
 // # Detaching: what it costs and why it was chosen
 //
 // gnet reads every socket it polls and has no API to pause one, so a socket
