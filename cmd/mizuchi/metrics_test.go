@@ -34,7 +34,9 @@ func TestE2EMetrics(t *testing.T) {
 	b := startBackend(t, metricsBucket)
 	g := startGateway(t, b, route{name: "m", pathPrefix: "/m", bucket: metricsBucket, keyPrefix: "m/", extra: "" +
 		"    auth:\n      enabled: true\n      sigv4:\n" +
-		"        access_key: " + clientAK + "\n        secret_key: " + clientSK + "\n"})
+		"        access_key: " + clientAK + "\n        secret_key: " + clientSK + "\n"},
+		route{name: "amp", pathPrefix: "/amp", bucket: metricsBucket, keyPrefix: "amp/",
+			extra: "    upload: {multipart_threshold: 5MiB, part_size: 5MiB, concurrent_parts: 2}\n"})
 	doc := docFamilies(t)
 	before := scrapeMetrics(t, g, doc)
 
@@ -173,6 +175,57 @@ func TestE2EMetrics(t *testing.T) {
 		if up <= 0 || req < up {
 			t.Errorf("%s: request time %v s, backend time %v s; want 0 < backend <= request", op, req, up)
 		}
+	}
+
+	// A PutObject above the threshold of route "amp": an auto-multipart
+	// upload, in flight as such while its body arrives, timed upstream by
+	// the operations it sends.
+	before = after
+	const autoSize = 6 << 20
+	c = g.dialRaw(t)
+	if err := c.writePutHead("/amp/auto.bin", autoSize, ""); err != nil {
+		t.Fatal(err)
+	}
+	gen := newHashedGen(20, autoSize)
+	if _, err := io.CopyN(c, gen, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	waitMetrics(t, g, doc, "one auto-multipart upload in flight", func(m samples) bool {
+		return m[`mizuchi_inflight_uploads{kind="automp"}`] == 1 && m[`mizuchi_inflight_uploads{kind="put"}`] == 0 &&
+			m[`mizuchi_requests_inflight`] == 1
+	})
+	if _, err := io.Copy(c, gen); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := c.readResponse(http.MethodPut); err != nil || r.status != 200 {
+		t.Fatalf("auto-multipart PutObject: %v %s", err, r)
+	}
+	b.checkObject(t, metricsBucket, "amp/auto.bin", 20, autoSize)
+	after = waitMetrics(t, g, doc, "nothing in flight", func(m samples) bool {
+		return m.sum(`mizuchi_inflight_uploads`, "") == 0 && m[`mizuchi_requests_inflight`] == 0
+	})
+	for _, d := range []struct {
+		series string
+		want   float64
+	}{
+		{`mizuchi_requests_total{route="amp",op="PutObject",status="200"}`, 1},
+		{`mizuchi_auto_multipart_total{result="completed"}`, 1},
+		{`mizuchi_auto_multipart_part_retries_total`, 0},
+		{`mizuchi_request_duration_seconds_count{route="amp",op="PutObject"}`, 1},
+		{`mizuchi_upstream_request_duration_seconds_count{route="amp",op="PutObject"}`, 0},
+		{`mizuchi_upstream_request_duration_seconds_count{route="amp",op="CreateMultipartUpload"}`, 1},
+		{`mizuchi_upstream_request_duration_seconds_count{route="amp",op="UploadPart"}`, 2},
+		{`mizuchi_upstream_request_duration_seconds_count{route="amp",op="CompleteMultipartUpload"}`, 1},
+	} {
+		if got := after[d.series] - before[d.series]; got != d.want {
+			t.Errorf("%s moved by %v; want %v", d.series, got, d.want)
+		}
+	}
+	if got := after.sum("mizuchi_body_bytes_total", "") - before.sum("mizuchi_body_bytes_total", ""); got != autoSize {
+		t.Errorf("mizuchi_body_bytes_total moved by %v in all; want %d", got, autoSize)
+	}
+	if got := after.sum("mizuchi_requests_total", "") - before.sum("mizuchi_requests_total", ""); got != 1 {
+		t.Errorf("mizuchi_requests_total moved by %v in all; want 1", got)
 	}
 }
 
