@@ -360,10 +360,11 @@ func checkExposition(t testing.TB, data []byte, doc map[string]string) samples {
 		}
 		out[series] = v
 	}
-	var undocumented []string
+	var untyped, undocumented []string
 	for name, f := range fams {
 		if f.GetType() == dto.MetricType_UNTYPED {
-			t.Errorf("/metrics: %s has no TYPE line", name)
+			untyped = append(untyped, name)
+			continue
 		}
 		if doc == nil || !strings.HasPrefix(name, "mizuchi_") {
 			continue
@@ -376,6 +377,10 @@ func checkExposition(t testing.TB, data []byte, doc map[string]string) samples {
 		if got := strings.ToLower(f.GetType().String()); got != want {
 			t.Errorf("/metrics: %s is a %s; docs/METRICS.md says %s", name, got, want)
 		}
+	}
+	if len(untyped) > 0 {
+		sort.Strings(untyped)
+		t.Fatalf("/metrics: families without a TYPE line: %s", strings.Join(untyped, ", "))
 	}
 	if len(undocumented) > 0 {
 		sort.Strings(undocumented)
