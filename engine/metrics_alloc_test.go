@@ -29,3 +29,18 @@ func TestRequestMetricsNoAllocs(t *testing.T) {
 		t.Fatalf("in-flight PutObjects after the runs; got %d; want 0", got)
 	}
 }
+
+// BenchmarkRequestMetrics is the metric work of one relayed request.
+func BenchmarkRequestMetrics(b *testing.B) {
+	m := newRouteMetrics("bench")
+	ex := &exchange{op: opPutObject}
+	start := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		ex.startInflight()
+		m.observeUpstream(ex.op, start)
+		m.count(ex.op, 200)
+		m.observe(ex.op, start)
+		ex.kind.done()
+	}
+}
