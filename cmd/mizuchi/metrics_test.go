@@ -28,8 +28,9 @@ const metricsBucket = "metrics-bucket"
 // and checks that /metrics moved by exactly what happened: request counters
 // by operation and status, body bytes, authentication outcomes by reason,
 // latency histogram counts, the in-flight gauges during an upload and the
-// backend connection gauges. Every scrape is parsed with Prometheus's own
-// text parser and checked against docs/METRICS.md.
+// backend connection gauges; then the same for an auto-multipart upload.
+// Every scrape is parsed with Prometheus's own text parser and checked
+// against docs/METRICS.md.
 func TestE2EMetrics(t *testing.T) {
 	b := startBackend(t, metricsBucket)
 	g := startGateway(t, b, route{name: "m", pathPrefix: "/m", bucket: metricsBucket, keyPrefix: "m/", extra: "" +
@@ -40,17 +41,78 @@ func TestE2EMetrics(t *testing.T) {
 	doc := docFamilies(t)
 	before := scrapeMetrics(t, g, doc)
 
-	// Three PutObjects: two small ones relayed from the event loop's
-	// buffer, one of 1 MiB whose body leaves the loop; it is sent in two
-	// halves, and the in-flight gauges are read in between.
+	wantBytes := metricsPuts(t, g, b, doc)
+	// One PutObject signed with a wrong secret.
+	req := sdkSigned(t, g, "/m/denied.bin", genBytes(4, 2<<10), clientAK, "not-the-secret", backendRegion, time.Now())
+	if r := send(t, g, req); checkS3Error(t, "wrong secret", r, false) != "SignatureDoesNotMatch" {
+		t.Fatalf("PutObject with a wrong secret: %s", r)
+	}
+	b.checkAbsent(t, metricsBucket, "m/denied.bin")
+	wantBytes += metricsMultipart(t, g, b)
+	// A read, refused before authentication.
+	if r := doSigned(t, g, http.MethodGet, "/m/put0.bin", nil); checkS3Error(t, "GetObject", r, false) != "AccessDenied" {
+		t.Fatalf("GetObject: %s", r)
+	}
+
+	// Every gauge back to rest (nothing in flight, every backend
+	// connection still open is idle), then the deltas.
+	after := waitMetrics(t, g, doc, "nothing in flight", func(m samples) bool {
+		return m.sum(`mizuchi_inflight_uploads`, "") == 0 && m[`mizuchi_requests_inflight`] == 0 &&
+			m[`mizuchi_upstream_connections_open{route="m",path="worker"}`] == m[`mizuchi_upstream_connections_idle{route="m",path="worker"}`] &&
+			m[`mizuchi_upstream_connections_open{route="m",path="loop"}`] == m[`mizuchi_upstream_connections_idle{route="m",path="loop"}`]
+	})
+	checkDeltas(t, before, after, []delta{
+		{series: `mizuchi_requests_total{route="m",op="PutObject",status="200"}`, want: 3},
+		{series: `mizuchi_requests_total{route="m",op="PutObject",status="403"}`, want: 1},
+		{series: `mizuchi_requests_total{route="m",op="CreateMultipartUpload",status="200"}`, want: 1},
+		{series: `mizuchi_requests_total{route="m",op="UploadPart",status="200"}`, want: 2},
+		{series: `mizuchi_requests_total{route="m",op="CompleteMultipartUpload",status="200"}`, want: 1},
+		{series: `mizuchi_requests_total{route="m",op="Read",status="403"}`, want: 1},
+		{series: `mizuchi_auth_success_total{method="sigv4"}`, want: 7},
+		{series: `mizuchi_auth_failures_total{method="sigv4",reason="signature"}`, want: 1},
+		{series: `mizuchi_request_duration_seconds_count{route="m",op="PutObject"}`, want: 3},
+		{series: `mizuchi_request_duration_seconds_count{route="m",op="CreateMultipartUpload"}`, want: 1},
+		{series: `mizuchi_request_duration_seconds_count{route="m",op="UploadPart"}`, want: 2},
+		{series: `mizuchi_request_duration_seconds_count{route="m",op="CompleteMultipartUpload"}`, want: 1},
+		{series: `mizuchi_upstream_request_duration_seconds_count{route="m",op="PutObject"}`, want: 3},
+		{series: `mizuchi_upstream_request_duration_seconds_count{route="m",op="CreateMultipartUpload"}`, want: 1},
+		{series: `mizuchi_upstream_request_duration_seconds_count{route="m",op="UploadPart"}`, want: 2},
+		{series: `mizuchi_upstream_request_duration_seconds_count{route="m",op="CompleteMultipartUpload"}`, want: 1},
+		{series: `mizuchi_upstream_errors_total`, want: 0},
+		{series: `mizuchi_client_aborts_total`, want: 0},
+		// In all: nothing else was counted.
+		{family: "mizuchi_requests_total", want: 9},
+		{family: "mizuchi_auth_failures_total", want: 1},
+		{family: "mizuchi_auth_success_total", want: 7},
+		{family: "mizuchi_body_bytes_total", want: wantBytes},
+		{family: "mizuchi_request_duration_seconds_count", want: 7},
+		{family: "mizuchi_upstream_request_duration_seconds_count", want: 7},
+	})
+	// A request's time includes its backend request's.
+	for _, op := range []string{"PutObject", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload"} {
+		lbl := `{route="m",op="` + op + `"}`
+		req := after[`mizuchi_request_duration_seconds_sum`+lbl] - before[`mizuchi_request_duration_seconds_sum`+lbl]
+		up := after[`mizuchi_upstream_request_duration_seconds_sum`+lbl] - before[`mizuchi_upstream_request_duration_seconds_sum`+lbl]
+		if up <= 0 || req < up {
+			t.Errorf("%s: request time %v s, backend time %v s; want 0 < backend <= request", op, req, up)
+		}
+	}
+	testMetricsAutoMP(t, g, b, doc, after)
+}
+
+// metricsPuts sends three PutObjects: two small ones relayed from the
+// event loop's buffer, one of 1 MiB whose body leaves the loop; that one is
+// sent in two halves, and the in-flight gauges are read in between. It
+// returns the body bytes sent.
+func metricsPuts(t *testing.T, g *gateway, b *backend, doc map[string]string) float64 {
 	puts := []int{1 << 10, 100 << 10, 1 << 20}
-	var wantBytes float64
+	var sent float64
 	for i, n := range puts[:2] {
 		r := doSigned(t, g, http.MethodPut, fmt.Sprintf("/m/put%d.bin", i), genBytes(uint64(i+1), int64(n)))
 		if r.status != 200 {
 			t.Fatalf("PutObject of %d bytes: %s", n, r)
 		}
-		wantBytes += float64(n)
+		sent += float64(n)
 	}
 	big := genBytes(3, int64(puts[2]))
 	c := g.dialRaw(t)
@@ -70,22 +132,18 @@ func TestE2EMetrics(t *testing.T) {
 	if r, err := c.readResponse(http.MethodPut); err != nil || r.status != 200 {
 		t.Fatalf("PutObject of 1 MiB: %v %s", err, r)
 	}
-	wantBytes += float64(len(big))
+	sent += float64(len(big))
 	for i, n := range puts {
 		if _, size := b.objectSHA(t, metricsBucket, fmt.Sprintf("m/put%d.bin", i)); size != int64(n) {
 			t.Fatalf("stored put%d.bin has %d bytes; want %d", i, size, n)
 		}
 	}
+	return sent
+}
 
-	// One PutObject signed with a wrong secret.
-	bad := genBytes(4, 2<<10)
-	req := sdkSigned(t, g, "/m/denied.bin", bad, clientAK, "not-the-secret", backendRegion, time.Now())
-	if r := send(t, g, req); checkS3Error(t, "wrong secret", r, false) != "SignatureDoesNotMatch" {
-		t.Fatalf("PutObject with a wrong secret: %s", r)
-	}
-	b.checkAbsent(t, metricsBucket, "m/denied.bin")
-
-	// A multipart upload of two parts.
+// metricsMultipart runs a multipart upload of two parts and returns the
+// body bytes sent (parts and the completion's XML).
+func metricsMultipart(t *testing.T, g *gateway, b *backend) float64 {
 	r := doSigned(t, g, http.MethodPost, "/m/mp.bin?uploads", nil)
 	m := regexp.MustCompile(`<UploadId>([^<]+)</UploadId>`).FindSubmatch(r.body)
 	if r.status != 200 || m == nil {
@@ -93,6 +151,7 @@ func TestE2EMetrics(t *testing.T) {
 	}
 	id := url.QueryEscape(string(m[1]))
 	parts := []int{5 << 20, 3 << 10}
+	var sent float64
 	var xml strings.Builder
 	xml.WriteString("<CompleteMultipartUpload>")
 	for i, n := range parts {
@@ -101,88 +160,24 @@ func TestE2EMetrics(t *testing.T) {
 			t.Fatalf("UploadPart %d: %s", i+1, r)
 		}
 		fmt.Fprintf(&xml, "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>", i+1, r.header.Get("ETag"))
-		wantBytes += float64(n)
+		sent += float64(n)
 	}
 	xml.WriteString("</CompleteMultipartUpload>")
 	if r := doSigned(t, g, http.MethodPost, "/m/mp.bin?uploadId="+id, []byte(xml.String())); r.status != 200 {
 		t.Fatalf("CompleteMultipartUpload: %s", r)
 	}
-	wantBytes += float64(xml.Len())
 	if _, size := b.objectSHA(t, metricsBucket, "m/mp.bin"); size != int64(parts[0]+parts[1]) {
 		t.Fatalf("assembled mp.bin has %d bytes; want %d", size, parts[0]+parts[1])
 	}
+	return sent + float64(xml.Len())
+}
 
-	// A read, refused before authentication.
-	if r := doSigned(t, g, http.MethodGet, "/m/put0.bin", nil); checkS3Error(t, "GetObject", r, false) != "AccessDenied" {
-		t.Fatalf("GetObject: %s", r)
-	}
-
-	// Every gauge back to rest (nothing in flight, every backend
-	// connection still open is idle), then the deltas.
-	after := waitMetrics(t, g, doc, "nothing in flight", func(m samples) bool {
-		return m.sum(`mizuchi_inflight_uploads`, "") == 0 && m[`mizuchi_requests_inflight`] == 0 &&
-			m[`mizuchi_upstream_connections_open{route="m",path="worker"}`] == m[`mizuchi_upstream_connections_idle{route="m",path="worker"}`] &&
-			m[`mizuchi_upstream_connections_open{route="m",path="loop"}`] == m[`mizuchi_upstream_connections_idle{route="m",path="loop"}`]
-	})
-	const rt = `route="m"`
-	for _, d := range []struct {
-		series string
-		want   float64
-	}{
-		{`mizuchi_requests_total{route="m",op="PutObject",status="200"}`, 3},
-		{`mizuchi_requests_total{route="m",op="PutObject",status="403"}`, 1},
-		{`mizuchi_requests_total{route="m",op="CreateMultipartUpload",status="200"}`, 1},
-		{`mizuchi_requests_total{route="m",op="UploadPart",status="200"}`, 2},
-		{`mizuchi_requests_total{route="m",op="CompleteMultipartUpload",status="200"}`, 1},
-		{`mizuchi_requests_total{route="m",op="Read",status="403"}`, 1},
-		{`mizuchi_auth_success_total{method="sigv4"}`, 7},
-		{`mizuchi_auth_failures_total{method="sigv4",reason="signature"}`, 1},
-		{`mizuchi_request_duration_seconds_count{route="m",op="PutObject"}`, 3},
-		{`mizuchi_request_duration_seconds_count{route="m",op="CreateMultipartUpload"}`, 1},
-		{`mizuchi_request_duration_seconds_count{route="m",op="UploadPart"}`, 2},
-		{`mizuchi_request_duration_seconds_count{route="m",op="CompleteMultipartUpload"}`, 1},
-		{`mizuchi_upstream_request_duration_seconds_count{route="m",op="PutObject"}`, 3},
-		{`mizuchi_upstream_request_duration_seconds_count{route="m",op="CreateMultipartUpload"}`, 1},
-		{`mizuchi_upstream_request_duration_seconds_count{route="m",op="UploadPart"}`, 2},
-		{`mizuchi_upstream_request_duration_seconds_count{route="m",op="CompleteMultipartUpload"}`, 1},
-		{`mizuchi_upstream_errors_total`, 0},
-		{`mizuchi_client_aborts_total`, 0},
-	} {
-		if got := after[d.series] - before[d.series]; got != d.want {
-			t.Errorf("%s moved by %v; want %v", d.series, got, d.want)
-		}
-	}
-	for _, d := range []struct {
-		family, labels string
-		want           float64
-	}{
-		{"mizuchi_requests_total", "", 9}, // nothing else was counted
-		{"mizuchi_auth_failures_total", "", 1},
-		{"mizuchi_auth_success_total", "", 7},
-		{"mizuchi_body_bytes_total", "", wantBytes},
-		{"mizuchi_request_duration_seconds_count", "", 7},
-		{"mizuchi_upstream_request_duration_seconds_count", rt, 7},
-	} {
-		if got := after.sum(d.family, d.labels) - before.sum(d.family, d.labels); got != d.want {
-			t.Errorf("%s{%s} moved by %v in all; want %v", d.family, d.labels, got, d.want)
-		}
-	}
-	// A request's time includes its backend request's.
-	for _, op := range []string{"PutObject", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload"} {
-		lbl := `{route="m",op="` + op + `"}`
-		req := after[`mizuchi_request_duration_seconds_sum`+lbl] - before[`mizuchi_request_duration_seconds_sum`+lbl]
-		up := after[`mizuchi_upstream_request_duration_seconds_sum`+lbl] - before[`mizuchi_upstream_request_duration_seconds_sum`+lbl]
-		if up <= 0 || req < up {
-			t.Errorf("%s: request time %v s, backend time %v s; want 0 < backend <= request", op, req, up)
-		}
-	}
-
-	// A PutObject above the threshold of route "amp": an auto-multipart
-	// upload, in flight as such while its body arrives, timed upstream by
-	// the operations it sends.
-	before = after
+// testMetricsAutoMP sends a PutObject above the threshold of route "amp":
+// an auto-multipart upload, in flight as such while its body arrives,
+// timed upstream by the operations it sends.
+func testMetricsAutoMP(t *testing.T, g *gateway, b *backend, doc map[string]string, before samples) {
 	const autoSize = 6 << 20
-	c = g.dialRaw(t)
+	c := g.dialRaw(t)
 	if err := c.writePutHead("/amp/auto.bin", autoSize, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -201,31 +196,42 @@ func TestE2EMetrics(t *testing.T) {
 		t.Fatalf("auto-multipart PutObject: %v %s", err, r)
 	}
 	b.checkObject(t, metricsBucket, "amp/auto.bin", 20, autoSize)
-	after = waitMetrics(t, g, doc, "nothing in flight", func(m samples) bool {
+	after := waitMetrics(t, g, doc, "nothing in flight", func(m samples) bool {
 		return m.sum(`mizuchi_inflight_uploads`, "") == 0 && m[`mizuchi_requests_inflight`] == 0
 	})
-	for _, d := range []struct {
-		series string
-		want   float64
-	}{
-		{`mizuchi_requests_total{route="amp",op="PutObject",status="200"}`, 1},
-		{`mizuchi_auto_multipart_total{result="completed"}`, 1},
-		{`mizuchi_auto_multipart_part_retries_total`, 0},
-		{`mizuchi_request_duration_seconds_count{route="amp",op="PutObject"}`, 1},
-		{`mizuchi_upstream_request_duration_seconds_count{route="amp",op="PutObject"}`, 0},
-		{`mizuchi_upstream_request_duration_seconds_count{route="amp",op="CreateMultipartUpload"}`, 1},
-		{`mizuchi_upstream_request_duration_seconds_count{route="amp",op="UploadPart"}`, 2},
-		{`mizuchi_upstream_request_duration_seconds_count{route="amp",op="CompleteMultipartUpload"}`, 1},
-	} {
+	checkDeltas(t, before, after, []delta{
+		{series: `mizuchi_requests_total{route="amp",op="PutObject",status="200"}`, want: 1},
+		{series: `mizuchi_auto_multipart_total{result="completed"}`, want: 1},
+		{series: `mizuchi_auto_multipart_part_retries_total`, want: 0},
+		{series: `mizuchi_request_duration_seconds_count{route="amp",op="PutObject"}`, want: 1},
+		{series: `mizuchi_upstream_request_duration_seconds_count{route="amp",op="PutObject"}`, want: 0},
+		{series: `mizuchi_upstream_request_duration_seconds_count{route="amp",op="CreateMultipartUpload"}`, want: 1},
+		{series: `mizuchi_upstream_request_duration_seconds_count{route="amp",op="UploadPart"}`, want: 2},
+		{series: `mizuchi_upstream_request_duration_seconds_count{route="amp",op="CompleteMultipartUpload"}`, want: 1},
+		{family: "mizuchi_body_bytes_total", want: autoSize},
+		{family: "mizuchi_requests_total", want: 1},
+	})
+}
+
+// delta is the expected move of one series, or of a whole family (every
+// series of it added up) when family is set.
+type delta struct {
+	series, family string
+	want           float64
+}
+
+func checkDeltas(t *testing.T, before, after samples, ds []delta) {
+	t.Helper()
+	for _, d := range ds {
+		if d.family != "" {
+			if got := after.sum(d.family, "") - before.sum(d.family, ""); got != d.want {
+				t.Errorf("%s moved by %v in all; want %v", d.family, got, d.want)
+			}
+			continue
+		}
 		if got := after[d.series] - before[d.series]; got != d.want {
 			t.Errorf("%s moved by %v; want %v", d.series, got, d.want)
 		}
-	}
-	if got := after.sum("mizuchi_body_bytes_total", "") - before.sum("mizuchi_body_bytes_total", ""); got != autoSize {
-		t.Errorf("mizuchi_body_bytes_total moved by %v in all; want %d", got, autoSize)
-	}
-	if got := after.sum("mizuchi_requests_total", "") - before.sum("mizuchi_requests_total", ""); got != 1 {
-		t.Errorf("mizuchi_requests_total moved by %v in all; want 1", got)
 	}
 }
 
