@@ -10,8 +10,8 @@ type Config struct {
 	Server  Server   `yaml:"server"`
 	Buckets []Bucket `yaml:"buckets"`
 	Metrics Metrics  `yaml:"metrics"`
-	// Tracing is accepted for compatibility with the original format and
-	// validated, but this build exports no traces (see Ignored).
+	// Tracing exports one OpenTelemetry span per S3 request over OTLP
+	// (cmd/mizuchi/tracing.go). Off by default.
 	Tracing Tracing `yaml:"tracing"`
 	// STS is the AssumeRoleWithWebIdentity endpoint on the S3 listener:
 	// clients trade an OIDC token for short-lived SigV4 credentials. nil
@@ -443,8 +443,11 @@ type Metrics struct {
 	Port int `yaml:"port"`
 }
 
-// Tracing is the original OpenTelemetry section: accepted and validated,
-// no effect in this build.
+// Tracing is the original OpenTelemetry section. Enabled, every S3 request
+// gets a server span (children: authentication, authorization, the backend
+// exchange), the client's W3C traceparent/tracestate is its parent, and the
+// backend request carries a traceparent (unsigned). Changes take effect on a
+// restart, not on SIGHUP.
 type Tracing struct {
 	Enabled     bool     `yaml:"enabled"`      // default false
 	ServiceName string   `yaml:"service_name"` // default "mizuchi"
@@ -455,22 +458,32 @@ type Tracing struct {
 
 // OTLP is tracing.otlp.
 type OTLP struct {
-	Endpoint    string        `yaml:"endpoint"`          // http(s) URL, required when enabled
-	Protocol    string        `yaml:"protocol"`          // "grpc" (default) or "http/protobuf"
-	Timeout     time.Duration `yaml:"timeout_seconds,s"` // default 10s
+	// Endpoint is the collector's URL, required when enabled. http:// is
+	// plaintext, https:// is TLS (system roots): the scheme is the
+	// "insecure" switch. For protocol http/protobuf a URL without a path
+	// (or "/") gets /v1/traces; any other path is used as it is.
+	Endpoint    string        `yaml:"endpoint"`
+	Protocol    string        `yaml:"protocol"`          // "grpc" (default), "http/protobuf" or "http" (the same)
+	Timeout     time.Duration `yaml:"timeout_seconds,s"` // one export's timeout; default 10s
 	Compression string        `yaml:"compression"`       // "", "none" or "gzip"
+	// Headers are sent with every export (e.g. an API key); never logged.
+	// Default none.
+	Headers map[string]string `yaml:"headers"`
 }
 
 // Sampling is tracing.sampling.
 type Sampling struct {
-	Strategy string  `yaml:"strategy"` // always (default), never, ratio, parent_based
-	Ratio    float64 `yaml:"ratio"`    // 0..1, default 1
+	// Strategy: always (default: every request), never, ratio (Ratio of
+	// the trace ids, ignoring the client's sampled flag), parent_based
+	// (the client's sampled flag when it sent a traceparent, else Ratio).
+	Strategy string  `yaml:"strategy"`
+	Ratio    float64 `yaml:"ratio"` // 0..1, default 1
 }
 
 // Batch is tracing.batch.
 type Batch struct {
 	MaxQueueSize       int           `yaml:"max_queue_size"`            // default 2048
-	ScheduledDelay     time.Duration `yaml:"scheduled_delay_millis,ms"` // default 5s
+	ScheduledDelay     time.Duration `yaml:"scheduled_delay_millis,ms"` // longest wait before a batch is sent; default 5s
 	MaxExportBatchSize int           `yaml:"max_export_batch_size"`     // default 512
 }
 

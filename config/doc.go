@@ -19,7 +19,8 @@
 //	                        cache_max_entries}},
 //	          upload{multipart_threshold, part_size, concurrent_parts}
 //	metrics:  enabled, port
-//	tracing:  enabled, service_name, otlp{endpoint, protocol, timeout_seconds, compression},
+//	tracing:  enabled, service_name, otlp{endpoint, protocol, timeout_seconds, compression,
+//	          headers},
 //	          sampling{strategy, ratio}, batch{max_queue_size, scheduled_delay_millis,
 //	          max_export_batch_size}
 //
@@ -92,12 +93,12 @@
 //
 // # Not implemented yet
 //
-// Everything but tracing is implemented (auth, authz and server.tls
+// Everything is implemented (auth, authz, server.tls and tracing
 // included). Unsupported lists configured features this build cannot serve
 // (today only an sts role naming a route without auth, whose session
 // credentials would go unchecked) and the binary refuses such a configuration instead of
 // serving it unprotected. Ignored lists accepted settings without effect
-// (tracing).
+// (none today).
 //
 // # Decisions
 //

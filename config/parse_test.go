@@ -142,8 +142,8 @@ func TestParse_Original(t *testing.T) {
 	if got := c.Unsupported(); len(got) != 0 {
 		t.Fatalf("unexpected Unsupported: %q; want none (authz is implemented)", got)
 	}
-	if got := c.Ignored(); len(got) != 1 || !strings.HasPrefix(got[0], "tracing.enabled:") {
-		t.Fatalf("unexpected Ignored: %q", got)
+	if got := c.Ignored(); len(got) != 0 {
+		t.Fatalf("unexpected Ignored: %q; want none (tracing is implemented)", got)
 	}
 }
 
@@ -170,6 +170,8 @@ func TestParse_Success(t *testing.T) {
 		})
 	f(minimal+"metrics: {port: 9191}\n",
 		func(c *Config) bool { return c.Server.AdminAddress == "127.0.0.1:9191" })
+	f(minimal+"tracing: {enabled: true, otlp: {endpoint: \"http://c:4318\", protocol: http, headers: {api-key: k}}}\n",
+		func(c *Config) bool { return c.Tracing.OTLP.Protocol == "http" && c.Tracing.OTLP.Headers["api-key"] == "k" })
 	f(strings.Replace(minimal, "  address: \"127.0.0.1:8080\"\n",
 		"  address: \"[::1]:0\"\n  virtual_host_domains: [S3.Local., s3.example.com]\n  header_timeout_seconds: 2.5\n  idle_timeout_seconds: 1m\n", 1),
 		func(c *Config) bool {
@@ -330,6 +332,7 @@ func TestParse_Failure(t *testing.T) {
 	// Tracing, when enabled.
 	f(minimal+"tracing: {enabled: true}\n", "tracing.otlp.endpoint: must be an http:// or https:// URL")
 	f(minimal+"tracing: {enabled: true, otlp: {endpoint: \"http://c:4317\", protocol: udp}}\n", `tracing.otlp.protocol: invalid protocol "udp"`)
+	f(minimal+"tracing: {enabled: true, otlp: {endpoint: \"http://c:4317\", headers: [a]}}\n", "tracing.otlp.headers")
 	f(minimal+"tracing: {enabled: true, otlp: {endpoint: \"http://c:4317\"}, sampling: {ratio: 2}}\n", "tracing.sampling.ratio: must be between 0 and 1, got 2")
 
 	// Several problems are all reported.

@@ -34,9 +34,5 @@ func (c *Config) Unsupported() []string {
 // original format that have no effect in this build; the binary should log
 // them as warnings.
 func (c *Config) Ignored() []string {
-	var out []string
-	if c.Tracing.Enabled {
-		out = append(out, "tracing.enabled: OpenTelemetry tracing is not implemented in this build; no traces are exported")
-	}
-	return out
+	return nil // none today: tracing is implemented
 }

@@ -198,8 +198,8 @@ func (c *Config) validateTracing(v *validator) {
 	if !isHTTPURL(t.OTLP.Endpoint) {
 		v.errorf("tracing.otlp.endpoint", "must be an http:// or https:// URL")
 	}
-	if t.OTLP.Protocol != "grpc" && t.OTLP.Protocol != "http/protobuf" {
-		v.errorf("tracing.otlp.protocol", "invalid protocol %q: want grpc or http/protobuf", t.OTLP.Protocol)
+	if t.OTLP.Protocol != "grpc" && t.OTLP.Protocol != "http/protobuf" && t.OTLP.Protocol != "http" {
+		v.errorf("tracing.otlp.protocol", "invalid protocol %q: want grpc, http/protobuf or http", t.OTLP.Protocol)
 	}
 	if x := t.OTLP.Compression; x != "" && x != "none" && x != "gzip" {
 		v.errorf("tracing.otlp.compression", "invalid compression %q: want gzip or none", x)

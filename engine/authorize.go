@@ -155,6 +155,7 @@ func (ex *exchange) authorizeDetached() bool {
 		return true
 	}
 	r := ex.route.Authz.Decide(context.Background(), ex.authzIn, ex.authzJSON)
+	ex.tr.authzDecided(&r)
 	ex.authzIn = nil
 	ex.setAuthz(&r)
 	if r.Allow {

@@ -280,6 +280,7 @@ func (ex *exchange) call(ctx context.Context, method string, query []byte, hdrs 
 	b := s.builders.Get().(*upstream.Builder)
 	head, err := b.AppendHead(ctx, nil, ep, &upstream.Request{
 		Method: []byte(method), Key: ex.upstreamKey(), Query: query, ContentLength: contentLength, Headers: hdrs,
+		Unsigned: ex.tr.upstream(ep.Host, nil), // one span for all the calls
 	}, time.Now())
 	s.builders.Put(b)
 	if err != nil {

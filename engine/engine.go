@@ -12,6 +12,7 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 	"github.com/panjf2000/gnet/v2/pkg/logging"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mizuchi-gw/mizuchi/httpparse"
 	"github.com/mizuchi-gw/mizuchi/pipes"
@@ -41,6 +42,8 @@ type Config struct {
 	// TLS, when set, serves HTTPS on Addr (HTTP/1.1, TLS 1.2 or newer;
 	// NextProtos and MinVersion are enforced on a copy). See tls.go.
 	TLS *tls.Config
+	// Tracer, when set, traces every S3 request (trace.go); nil = off.
+	Tracer trace.Tracer
 }
 
 func (c *Config) setDefaults() {
@@ -302,6 +305,7 @@ func (s *Server) OnClose(c gnet.Conn, _ error) gnet.Action {
 	}
 	s.reg.remove(st)
 	st.closed = true
+	st.traceClosed()
 	if !st.detaching {
 		activeConns.Add(-1)
 	}

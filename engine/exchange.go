@@ -66,6 +66,8 @@ type exchange struct {
 	authzIn   *policy.Input
 	authzJSON []byte
 
+	tr *reqTrace // the request's trace, from the loop (trace.go); nil with tracing off
+
 	// authentication
 	ident      identity
 	streaming  bool // aws-chunked body with chunk signatures: decoded here
@@ -125,6 +127,7 @@ func (s *Server) newExchange(st *connState, rt *Route, o op, closeConn bool) *ex
 	ex.st, ex.route, ex.op, ex.close = st, rt, o, closeConn
 	ex.expect100, ex.loop = false, nil
 	ex.onLoop, ex.link, ex.retried = false, nil, false
+	ex.tr, st.tr = st.tr, nil
 	ex.start = time.Now()
 	ex.id = appendRequestID(ex.id[:0])
 	return ex
@@ -140,6 +143,7 @@ func (s *Server) putExchange(ex *exchange) {
 	if cap(ex.rcBuf) > 1<<20 {
 		ex.rcBuf = nil
 	}
+	ex.traceDrop()
 	ex.st, ex.route, ex.loop = nil, nil, nil
 	ex.hasStored = false
 	ex.upID = ex.upID[:0]
@@ -178,6 +182,7 @@ func (ex *exchange) prepare(ctx context.Context) error {
 		ContentLength: ex.req.ContentLength,
 		PayloadHash:   ex.req.Header("x-amz-content-sha256"),
 		Headers:       ex.req.Headers,
+		Unsigned:      ex.tr.upstream(ex.route.Endpoint.Host, ex.req.Method),
 	}
 	switch {
 	case ex.op == opCreateMultipart:
@@ -343,6 +348,7 @@ func (ex *exchange) failPrepare(err error) int {
 // mapResponse turns the backend's reply into the client's response in ex.out.
 func (ex *exchange) mapResponse(body []byte) int {
 	r := &ex.resp
+	ex.tr.backendStatus(r.Status)
 	if ex.op == opCompleteMultipart && r.Status == 200 && isErrorBody(body) {
 		// S3 may fail a completion after answering 200: the error is in
 		// the body, and the client must see it there.
@@ -429,6 +435,7 @@ func (ex *exchange) mapError(body []byte, status int) int {
 func (ex *exchange) finish(status int) {
 	ex.route.m.count(ex.op, status)
 	ex.route.m.observe(ex.op, ex.start)
+	ex.traceFinish(status)
 	if ex.s.cfg.AccessLog && ex.ident.role != "" {
 		ex.s.log.Info("request", "id", string(ex.id), "route", ex.route.Name, "op", ex.op.String(),
 			"status", status, "bytes", strconv.FormatInt(ex.req.ContentLength, 10),

@@ -54,6 +54,9 @@ type connState struct {
 	// TLS front (the gnet socket is a socketpair); invalid otherwise.
 	peer netip.Addr
 
+	// tr is the current head's trace (trace.go); nil with tracing off.
+	tr *reqTrace
+
 	// deadline is when the sweeper closes the connection (Unix ns; 0 = none).
 	deadline atomic.Int64
 	shard    uint32

@@ -117,6 +117,7 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	if e != nil {
 		return s.refuse(c, st, sc, n, rt.m, o, e)
 	}
+	s.traceBegin(st, req, rt, o)
 	if s.stopping.Load() {
 		return s.refuse(c, st, sc, n, rt.m, o, errSlowDown)
 	}
@@ -127,7 +128,9 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	case rt.Auth != nil:
 		// Authenticate from the head alone, before any body byte moves and
 		// before 100 Continue.
+		st.tr.authBegin()
 		ar = s.authenticate(st, sc, rt.Auth, req)
+		st.tr.authEnd(&ar)
 		if ar.pending {
 			return gnet.None
 		}
@@ -176,7 +179,9 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	var az authzStep
 	if rt.Authz != nil {
 		detach := req.Chunked || ar.autoMP || (int64(len(buf)) < total && bodyLen >= s.cfg.SpliceThreshold)
+		st.tr.authzBegin()
 		az = s.authorize(c, st, sc, rt, o, sc.key, &ar, decodedLen, detach)
+		st.tr.authzEnd(&az)
 		switch {
 		case az.pending:
 			return gnet.None
@@ -289,6 +294,7 @@ func (s *Server) refuseWith(c gnet.Conn, st *connState, sc *loopScratch, headLen
 		sc.out = withoutBody(sc.out)
 	}
 	m.count(o, status)
+	s.traceRefused(st, req, m, o, status, code)
 	if s.cfg.AccessLog {
 		if sc.role != "" {
 			s.log.Info("request", "id", string(sc.id), "route", m.name, "op", o.String(), "status", status, "code", code,

@@ -92,6 +92,10 @@ type Request struct {
 	// x-amz-sdk-checksum-algorithm and the aws-chunked content coding) are
 	// not forwarded, and PayloadHash should be nil (UNSIGNED-PAYLOAD).
 	Decoded bool
+	// Unsigned are complete header lines ("name: value\r\n") appended to
+	// the head outside the signature (not in SignedHeaders), such as the
+	// W3C traceparent: S3 accepts unsigned headers. Nil: none.
+	Unsigned []byte
 }
 
 // Builder builds signed upstream heads. It is not safe for concurrent use;
@@ -264,6 +268,7 @@ func (b *Builder) appendHead(dst []byte, ep *Endpoint, r *Request, now time.Time
 	dst = append(dst, "authorization: "...)
 	dst = append(dst, b.auth...)
 	dst = append(dst, "\r\n"...)
+	dst = append(dst, r.Unsigned...)
 	if r.ContentLength >= 0 {
 		dst = append(dst, "content-length: "...)
 		dst = strconv.AppendInt(dst, r.ContentLength, 10)
