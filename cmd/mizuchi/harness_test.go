@@ -454,6 +454,8 @@ type gwOptions struct {
 	// uploadIDSecrets replaces server.upload_id_secret (testUploadIDSecret)
 	// with server.upload_id_secrets (the rotation list); nil keeps it.
 	uploadIDSecrets []string
+	// yaml is appended to the configuration (top-level sections, e.g. tracing).
+	yaml string
 }
 
 // startGateway writes a config for routes and starts mizuchi on free ports.
@@ -484,6 +486,7 @@ func startGatewayWith(t testing.TB, b *backend, o gwOptions, routes ...route) *g
 			cfg = strings.Replace(cfg, fmt.Sprintf("  upload_id_secret: %q\n", testUploadIDSecret),
 				fmt.Sprintf("  upload_id_secrets: [%s]\n", strings.Join(o.uploadIDSecrets, ", ")), 1)
 		}
+		cfg += o.yaml
 		if werr := os.WriteFile(g.cfg, []byte(cfg), 0o600); werr != nil {
 			t.Fatalf("cannot write config: %v", werr)
 		}

@@ -129,6 +129,11 @@ func run(log *slog.Logger) error {
 		log.Warn("configuration key accepted but has no effect in this build", "key", ig)
 	}
 	ctx := context.Background()
+	tracer, stopTracing, err := startTracing(ctx, log, &cfg.Tracing)
+	if err != nil {
+		return err
+	}
+	defer flushTracing(log, stopTracing)
 	rs, err := buildRouter(ctx, log, cfg)
 	if err != nil {
 		return err
@@ -158,6 +163,7 @@ func run(log *slog.Logger) error {
 		NoLoopRelay:     !*loopRelay,
 		Logger:          log,
 		TLS:             tlsCfg,
+		Tracer:          tracer,
 	}, router)
 	if err != nil {
 		return err
