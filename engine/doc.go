@@ -212,6 +212,14 @@
 // and gives the client lingerTime before the connection is cut. A plain
 // HTTP request on the TLS port gets a 400 S3 error in plain text.
 //
+// # Tracing (trace.go)
+//
+// With Config.Tracer (the OpenTelemetry API; the SDK is the binary's), each
+// S3 request gets a server span with children for authentication,
+// authorization and the backend exchange, parented by the client's W3C
+// traceparent; the backend request carries the upstream span's traceparent
+// outside the signature. Without a Tracer each hook is a nil check.
+//
 // # Failure handling
 //
 //   - Client closes or stalls mid-body: the backend connection is closed

@@ -252,7 +252,9 @@ func (tr *reqTrace) end(status int, code string) {
 			if tr.upStatus >= 500 {
 				tr.up.SetStatus(codes.Error, "")
 			}
-		} else {
+		} else if status >= 500 || status == 0 {
+			// No reply mapped (a failed exchange; auto-multipart's calls
+			// record none).
 			tr.up.SetStatus(codes.Error, "no reply from the backend")
 		}
 		tr.up.End()

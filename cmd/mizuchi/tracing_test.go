@@ -9,6 +9,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -222,6 +224,34 @@ var tracedRoute = route{name: "uploads", pathPrefix: "/uploads", bucket: traceBu
 	"    auth:\n      enabled: true\n      sigv4:\n" +
 	"        access_key: " + clientAK + "\n        secret_key: " + clientSK + "\n"}
 
+// gatedRoute is tracedRoute's twin with an embedded OPA policy: keys under
+// ok/ are allowed.
+func gatedRoute(t *testing.T) route {
+	policy := filepath.Join(t.TempDir(), "policy.rego")
+	if err := os.WriteFile(policy, []byte("package mizuchi\nimport rego.v1\nallow if startswith(input.key, \"ok/\")\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := tracedRoute
+	r.name, r.pathPrefix, r.keyPrefix = "gated", "/gated", "gated/"
+	r.extra += "    authz:\n      enabled: true\n      opa:\n        policy_file: " + policy + "\n"
+	return r
+}
+
+// tracedPut sends a SigV4 PutObject of n bytes ('z') to path carrying the
+// client's traceparent and returns the status.
+func tracedPutStatus(t *testing.T, g *gateway, path string, n int, traceparent string) int {
+	t.Helper()
+	req := sdkSigned(t, g, path, bytes.Repeat([]byte("z"), n), clientAK, clientSK, backendRegion, time.Now())
+	req.Header.Set("Traceparent", traceparent)
+	resp, err := g.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 // tracedPut sends a SigV4 PutObject of n bytes ('z') to key carrying the
 // client's traceparent, and checks the object on the backend.
 func tracedPut(t *testing.T, g *gateway, b *backend, key string, n int, traceparent string) {
@@ -266,7 +296,7 @@ func TestE2ETracing(t *testing.T) {
 			pb.endpoint = "http://" + px.addr
 			yaml := fmt.Sprintf("tracing:\n  enabled: true\n  service_name: mizuchi-e2e\n  otlp:\n    endpoint: %q\n    protocol: %s\n"+
 				"  batch:\n    scheduled_delay_millis: %d\n", endpoint, protocol, delayMillis)
-			g := startGatewayWith(t, &pb, gwOptions{yaml: yaml}, tracedRoute)
+			g := startGatewayWith(t, &pb, gwOptions{yaml: yaml}, tracedRoute, gatedRoute(t))
 
 			// A small body (relayed on the loop), a large one (spliced by
 			// a worker) and a refusal, each with its own client trace.
@@ -279,6 +309,14 @@ func TestE2ETracing(t *testing.T) {
 			if r.status != http.StatusForbidden {
 				t.Fatalf("unexpected GET status; got %s; want 403", r)
 			}
+			// Authorization: allowed (decided off the loop, parked), denied.
+			authzTids := [2]string{"3df7651916cd43dd8448eb211c80319f", "4ef7651916cd43dd8448eb211c8031a0"}
+			if st := tracedPutStatus(t, g, "/gated/ok/a.bin", small, "00-"+authzTids[0]+"-"+parent+"-01"); st != http.StatusOK {
+				t.Fatalf("unexpected allowed PUT status; got %d; want 200", st)
+			}
+			if st := tracedPutStatus(t, g, "/gated/no.bin", small, "00-"+authzTids[1]+"-"+parent+"-01"); st != http.StatusForbidden {
+				t.Fatalf("unexpected denied PUT status; got %d; want 403", st)
+			}
 			if flushOnExit {
 				g.proc.stop()
 				if !g.proc.exited() {
@@ -288,7 +326,22 @@ func TestE2ETracing(t *testing.T) {
 			rec.waitSpans(t, 30*time.Second,
 				[2]string{tids[0], "s3.PutObject"}, [2]string{tids[0], "authentication"}, [2]string{tids[0], "s3.upstream"},
 				[2]string{tids[1], "s3.PutObject"}, [2]string{tids[1], "authentication"}, [2]string{tids[1], "s3.upstream"},
-				[2]string{tids[2], "s3.Read"})
+				[2]string{tids[2], "s3.Read"},
+				[2]string{authzTids[0], "s3.PutObject"}, [2]string{authzTids[0], "authorization"}, [2]string{authzTids[0], "s3.upstream"},
+				[2]string{authzTids[1], "s3.PutObject"}, [2]string{authzTids[1], "authorization"})
+			for i, want := range []struct{ decision, status, code string }{{"allow", "200", ""}, {"deny", "403", "AccessDenied"}} {
+				req, az := rec.span(authzTids[i], "s3.PutObject"), rec.span(authzTids[i], "authorization")
+				if !bytes.Equal(az.GetParentSpanId(), req.GetSpanId()) {
+					t.Fatalf("authorization span %d is not a child of the request span", i)
+				}
+				got := [...]string{attr(az, "mizuchi.authz.decision"), attr(req, "mizuchi.authz.decision"), attr(req, "http.response.status_code"), attr(req, "s3.error_code")}
+				if got != [...]string{want.decision, want.decision, want.status, want.code} {
+					t.Fatalf("authorization %d: got decision %q (request span %q), status %s, code %q; want %+v", i, got[0], got[1], got[2], got[3], want)
+				}
+			}
+			if rec.span(authzTids[1], "s3.upstream") != nil {
+				t.Fatalf("a denied request has an upstream span")
+			}
 
 			for i, size := range []int{small, large} {
 				tid := tids[i]
