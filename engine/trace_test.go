@@ -94,7 +94,7 @@ func TestTraceSpans(t *testing.T) {
 	}
 	f := func(sp sdktrace.ReadOnlySpan, key, want string) {
 		t.Helper()
-		if got := spanAttr(sp, key).Emit(); got != want {
+		if got := spanAttr(sp, key).String(); got != want {
 			t.Fatalf("%s: attribute %s; got %q; want %q", sp.Name(), key, got, want)
 		}
 	}
