@@ -144,6 +144,7 @@ func (r *reloader) swap(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	warnTracingChanged(r.log, &cfg.Tracing)
 	r.srv.SetRouter(rs.router)
 	if cert != nil {
 		certs.cur.Store(cert)

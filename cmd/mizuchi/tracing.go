@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"reflect"
 	"sync/atomic"
 	"time"
 
@@ -27,6 +28,7 @@ import (
 // exporter does not connect: a collector that is down costs dropped spans
 // and a rate-limited warning, never a failed start.
 func startTracing(ctx context.Context, log *slog.Logger, t *config.Tracing) (trace.Tracer, func(context.Context) error, error) {
+	tracingStarted = *t
 	if !t.Enabled {
 		return nil, func(context.Context) error { return nil }, nil
 	}
@@ -142,4 +144,15 @@ func flushTracing(log *slog.Logger, stop func(context.Context) error) {
 		return
 	}
 	log.Debug("tracing flushed", "took", time.Since(t0).Round(time.Millisecond).String())
+}
+
+// tracingStarted is the tracing section the process started with.
+var tracingStarted config.Tracing
+
+// warnTracingChanged logs, on a reload, that a changed tracing section
+// takes effect on a restart only.
+func warnTracingChanged(log *slog.Logger, t *config.Tracing) {
+	if !reflect.DeepEqual(*t, tracingStarted) {
+		log.Warn("tracing was changed; it takes effect on a restart")
+	}
 }

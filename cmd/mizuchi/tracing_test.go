@@ -395,6 +395,22 @@ func TestE2ETracing(t *testing.T) {
 			if len(svc) == 0 || svc[0] != "mizuchi-e2e" {
 				t.Fatalf("unexpected service.name; got %q", svc)
 			}
+			if !flushOnExit {
+				// Tracing is set up once: a reload that changes it says so.
+				g.sighup(t, "configuration reloaded")
+				if strings.Contains(g.proc.stderr.String(), "tracing was changed") {
+					t.Fatalf("an unchanged tracing section was reported changed")
+				}
+				data, err := os.ReadFile(g.cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				data = bytes.Replace(data, []byte("service_name: mizuchi-e2e"), []byte("service_name: renamed"), 1)
+				if err := os.WriteFile(g.cfg, data, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				g.sighup(t, "tracing was changed; it takes effect on a restart")
+			}
 		})
 	}
 	f("HTTP", "http/protobuf", 100, false)
