@@ -171,7 +171,9 @@ func TestParse_Success(t *testing.T) {
 	f(minimal+"metrics: {port: 9191}\n",
 		func(c *Config) bool { return c.Server.AdminAddress == "127.0.0.1:9191" })
 	f(minimal+"tracing: {enabled: true, otlp: {endpoint: \"http://c:4318\", protocol: http, headers: {api-key: k}}}\n",
-		func(c *Config) bool { return c.Tracing.OTLP.Protocol == "http" && c.Tracing.OTLP.Headers["api-key"] == "k" })
+		func(c *Config) bool {
+			return c.Tracing.OTLP.Protocol == "http" && c.Tracing.OTLP.Headers["api-key"] == "k"
+		})
 	f(strings.Replace(minimal, "  address: \"127.0.0.1:8080\"\n",
 		"  address: \"[::1]:0\"\n  virtual_host_domains: [S3.Local., s3.example.com]\n  header_timeout_seconds: 2.5\n  idle_timeout_seconds: 1m\n", 1),
 		func(c *Config) bool {
