@@ -296,6 +296,10 @@ func TestE2ETracing(t *testing.T) {
 			pb.endpoint = "http://" + px.addr
 			yaml := fmt.Sprintf("tracing:\n  enabled: true\n  service_name: mizuchi-e2e\n  otlp:\n    endpoint: %q\n    protocol: %s\n"+
 				"  batch:\n    scheduled_delay_millis: %d\n", endpoint, protocol, delayMillis)
+			if protocol != "grpc" {
+				yaml += "  sampling: {strategy: parent_based, ratio: 0}\n" // the client's sampled flag decides
+				yaml = strings.Replace(yaml, "    protocol:", "    compression: gzip\n    protocol:", 1)
+			}
 			g := startGatewayWith(t, &pb, gwOptions{yaml: yaml}, tracedRoute, gatedRoute(t))
 
 			// A small body (relayed on the loop), a large one (spliced by
@@ -303,6 +307,12 @@ func TestE2ETracing(t *testing.T) {
 			const small, large = 1024, 1 << 20
 			tids := [3]string{"0af7651916cd43dd8448eb211c80319c", "1bf7651916cd43dd8448eb211c80319d", "2cf7651916cd43dd8448eb211c80319e"}
 			const parent = "b7ad6b7169203331"
+			const unsampled = "5af7651916cd43dd8448eb211c8031a1"
+			if protocol != "grpc" {
+				// Not sampled by the client, ratio 0: no span, but the
+				// backend still gets the trace (sampled flag off).
+				tracedPut(t, g, b, "unsampled.bin", small, "00-"+unsampled+"-"+parent+"-00")
+			}
 			tracedPut(t, g, b, "small.bin", small, "00-"+tids[0]+"-"+parent+"-01")
 			tracedPut(t, g, b, "large.bin", large, "00-"+tids[1]+"-"+parent+"-01")
 			r := g.do(t, http.MethodGet, "/uploads/small.bin", nil, http.Header{"Traceparent": {"00-" + tids[2] + "-" + parent + "-01"}})
@@ -377,6 +387,14 @@ func TestE2ETracing(t *testing.T) {
 				wantHdr := "traceparent: 00-" + tid + "-" + hex.EncodeToString(up.GetSpanId()) + "-01\r\ntracestate: client=1\r\n"
 				if !strings.Contains(px.String(), wantHdr) {
 					t.Fatalf("trace %d: the backend did not receive %q", i, wantHdr)
+				}
+			}
+			if protocol != "grpc" {
+				if rec.span(unsampled, "s3.PutObject") != nil {
+					t.Fatalf("a request the client did not sample was exported under parent_based with ratio 0")
+				}
+				if !strings.Contains(px.String(), "traceparent: 00-"+unsampled+"-") || !strings.Contains(px.String(), "-00\r\ntracestate: client=1\r\n") {
+					t.Fatalf("the backend did not receive the unsampled trace")
 				}
 			}
 			refused := rec.span(tids[2], "s3.Read")
