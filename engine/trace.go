@@ -111,10 +111,8 @@ func (s *Server) traceStart(req *httpparse.Request, route string, o op) *reqTrac
 		tr.bodySize = -1
 	}
 	ctx := traceProp.Extract(context.Background(), reqCarrier{req})
-	tr.ctx, tr.span = tr.tracer.Start(ctx, spanNames[o], trace.WithSpanKind(trace.SpanKindServer))
-	if tr.span.IsRecording() {
-		tr.span.SetAttributes(attrRoute.String(route), attrOperation.String(o.String()), attrMethod.String(string(req.Method)))
-	}
+	tr.ctx, tr.span = tr.tracer.Start(ctx, spanNames[o], trace.WithSpanKind(trace.SpanKindServer),
+		trace.WithAttributes(attrRoute.String(route), attrOperation.String(o.String()), attrMethod.String(string(req.Method))))
 	return tr
 }
 
@@ -195,13 +193,12 @@ func (tr *reqTrace) upstream(host string, method []byte) []byte {
 
 func (tr *reqTrace) upstreamSlow(host string, method []byte) []byte {
 	if tr.up == nil {
-		_, tr.up = tr.tracer.Start(tr.ctx, "s3.upstream", trace.WithSpanKind(trace.SpanKindClient))
-		if tr.up.IsRecording() {
-			tr.up.SetAttributes(attrServer.String(host))
-			if len(method) > 0 {
-				tr.up.SetAttributes(attrMethod.String(string(method)))
-			}
+		kv := [2]attribute.KeyValue{attrServer.String(host), attrMethod.String(string(method))}
+		n := 2
+		if len(method) == 0 {
+			n = 1 // auto-multipart: one span for calls of several methods
 		}
+		_, tr.up = tr.tracer.Start(tr.ctx, "s3.upstream", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(kv[:n]...))
 		tr.hdr = appendTraceHeaders(tr.hdr[:0], tr.up.SpanContext())
 	}
 	return tr.hdr
@@ -261,19 +258,21 @@ func (tr *reqTrace) end(status int, code string) {
 	}
 	sp := tr.span
 	if sp.IsRecording() {
-		sp.SetAttributes(attrStatus.Int(status))
+		var buf [5]attribute.KeyValue
+		kv := append(buf[:0], attrStatus.Int(status))
 		if tr.bodySize >= 0 {
-			sp.SetAttributes(attrBodySize.Int64(tr.bodySize))
+			kv = append(kv, attrBodySize.Int64(tr.bodySize))
 		}
 		if tr.authMethod != "" {
-			sp.SetAttributes(attrAuthMethod.String(tr.authMethod))
+			kv = append(kv, attrAuthMethod.String(tr.authMethod))
 		}
 		if tr.decision != "" {
-			sp.SetAttributes(attrAuthz.String(tr.decision))
+			kv = append(kv, attrAuthz.String(tr.decision))
 		}
 		if code != "" {
-			sp.SetAttributes(attrErrorCode.String(code))
+			kv = append(kv, attrErrorCode.String(code))
 		}
+		sp.SetAttributes(kv...)
 		if status >= 500 || status == 0 {
 			sp.SetStatus(codes.Error, code)
 		}
