@@ -282,6 +282,9 @@ func tracedPut(t *testing.T, g *gateway, b *backend, key string, n int, tracepar
 // versitygw: the client's traceparent is the request span's parent, the
 // authentication and upstream spans are its children, the attributes say
 // what happened, and the backend received the upstream span's traceparent.
+// The HTTP variant also exports gzip, samples parent_based with ratio 0 (a
+// client's unsampled trace is not exported but still reaches the backend)
+// and checks that a reload changing the section warns.
 func TestE2ETracing(t *testing.T) {
 	b := startBackend(t, traceBucket)
 	f := func(name, protocol string, delayMillis int, flushOnExit bool) {
