@@ -143,6 +143,14 @@ func run(log *slog.Logger) error {
 		defer pp.Close()
 		registerPipeGauges(pp)
 	}
+	proxyTrusted, err := config.ParsePrefixes(cfg.Server.ProxyProtocol.Trusted)
+	if err != nil {
+		return fmt.Errorf("server.proxy_protocol.trusted: %w", err)
+	}
+	trustedProxies, err := config.ParsePrefixes(cfg.Server.TrustedProxies)
+	if err != nil {
+		return fmt.Errorf("server.trusted_proxies: %w", err)
+	}
 	srv, err := engine.New(engine.Config{
 		Addr:            cfg.Server.Address,
 		Loops:           loops,
@@ -158,6 +166,8 @@ func run(log *slog.Logger) error {
 		NoLoopRelay:     !*loopRelay,
 		Logger:          log,
 		TLS:             tlsCfg,
+		ProxyProtocol:   proxyTrusted,
+		TrustedProxies:  trustedProxies,
 	}, router)
 	if err != nil {
 		return err
