@@ -151,6 +151,10 @@ func run(log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("server.trusted_proxies: %w", err)
 	}
+	if len(proxyTrusted) > 0 || len(trustedProxies) > 0 {
+		log.Info("client addresses from load balancers", "proxy_protocol_trusted", cfg.Server.ProxyProtocol.Trusted,
+			"trusted_proxies", cfg.Server.TrustedProxies)
+	}
 	srv, err := engine.New(engine.Config{
 		Addr:            cfg.Server.Address,
 		Loops:           loops,
