@@ -59,3 +59,17 @@ func TestForwardedFor(t *testing.T) {
 		})
 	}
 }
+
+func BenchmarkForwardedFor(b *testing.B) {
+	s := &Server{cfg: Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("10.0.0.0/8")}}}
+	st := &connState{sockPeer: netip.MustParseAddr("127.0.0.1")}
+	var req httpparse.Request
+	head := "PUT /b/k HTTP/1.1\r\nHost: gw\r\nX-Forwarded-For: 192.0.2.9, 203.0.113.7, 10.0.0.1\r\nContent-Length: 0\r\n\r\n"
+	if _, err := req.Parse([]byte(head)); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		s.forwardedFor(st, &req)
+	}
+}

@@ -160,3 +160,19 @@ func TestParseAddr(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkParseProxyHeader(b *testing.B) {
+	for name, in := range map[string][]byte{
+		"v1": []byte("PROXY TCP6 2001:db8::7 2001:db8::1 56324 443\r\n"),
+		"v2": v2(0x21, 0x21, addrs6("2001:db8::7", "2001:db8::1", 56324, 443), nil),
+	} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := ParseProxyHeader(in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
