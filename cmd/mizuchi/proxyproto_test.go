@@ -180,11 +180,11 @@ func ppMetric(t *testing.T, g *gateway, result string) float64 {
 
 // TestE2EProxyProtocol: with server.proxy_protocol.trusted = 127.0.0.1/32,
 // v1 and v2 headers set the client address the policy and the access log
-// see; a missing, malformed or incomplete header is refused before any
-// HTTP is read, and X-Forwarded-For is ignored without trusted_proxies.
+// see; a missing, malformed, incomplete or stalled header is refused before
+// any HTTP is read, and X-Forwarded-For is ignored without trusted_proxies.
 func TestE2EProxyProtocol(t *testing.T) {
 	b := startBackend(t, ppBucket)
-	g := startGatewayWith(t, b, gwOptions{args: []string{"-access-log", "-proxy-protocol-trusted", "127.0.0.1/32"}}, ppRoute(t))
+	g := startGatewayWith(t, b, gwOptions{args: []string{"-access-log", "-proxy-protocol-trusted", "127.0.0.1/32", "-header-timeout", "3s"}}, ppRoute(t))
 	okBefore := ppMetric(t, g, "ok")
 
 	for _, v := range []struct {
@@ -285,7 +285,13 @@ func TestE2EProxyProtocol(t *testing.T) {
 		}
 		conn.(*net.TCPConn).CloseWrite()
 		expectRefused(t, conn, "incomplete")
-		want := malformedBefore + float64(len(cases)) + 1
+		// A header that stalls: closed at the header timeout (3s).
+		conn = dialTCP(t, g.addr)
+		if _, err := conn.Write(proxyV1(ppAllowed)[:20]); err != nil {
+			t.Fatal(err)
+		}
+		expectRefused(t, conn, "stalled")
+		want := malformedBefore + float64(len(cases)) + 2
 		deadline := time.Now().Add(10 * time.Second)
 		for ppMetric(t, g, "malformed") < want {
 			if time.Now().After(deadline) {
