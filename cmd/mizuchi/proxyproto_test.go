@@ -353,6 +353,19 @@ func TestE2EProxyProtocolUntrusted(t *testing.T) {
 	if v := ppMetric(t, g, "ok"); v != 0 {
 		t.Fatalf("mizuchi_proxy_protocol_total{result=\"ok\"} = %v; want 0", v)
 	}
+
+	t.Run("TLS", func(t *testing.T) {
+		gt := startGatewayWith(t, b, gwOptions{tls: true, args: []string{"-proxy-protocol-trusted", "10.0.0.0/8"}}, ppRoute(t))
+		raw := dialTCP(t, gt.addr)
+		_ = raw.SetDeadline(time.Now().Add(10 * time.Second))
+		_, _ = raw.Write(proxyV2(ppAllowed))
+		if err := tls.Client(raw, gt.tlsConfig()).Handshake(); err == nil {
+			t.Fatalf("TLS handshake from an untrusted peer succeeded; want the connection refused")
+		}
+		if v := ppMetric(t, gt, "untrusted"); v != 1 {
+			t.Fatalf("mizuchi_proxy_protocol_total{result=\"untrusted\"} = %v; want 1", v)
+		}
+	})
 }
 
 // TestE2ETrustedProxies: X-Forwarded-For is believed from a trusted socket
