@@ -86,6 +86,15 @@ type Server struct {
 	// one until max_upload_age has passed. Each at least 32 bytes. After
 	// loading it holds UploadIDSecret first (once). Default none.
 	UploadIDSecrets []string `yaml:"upload_id_secrets"`
+	// ProxyProtocol expects PROXY protocol headers from load balancers
+	// (config/proxy.go). Default: off.
+	ProxyProtocol ProxyProtocol `yaml:"proxy_protocol"`
+	// TrustedProxies lists the peers (CIDR prefixes or addresses, []string)
+	// whose X-Forwarded-For header is believed: for a request whose socket
+	// peer is in the list, the client address is the right-most
+	// X-Forwarded-For entry that is not itself a trusted proxy. Default:
+	// empty (X-Forwarded-For is ignored).
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // ZeroCopy is the original server.zero_copy section.

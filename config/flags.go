@@ -22,6 +22,8 @@ type Flags struct {
 	HeaderTimeout   time.Duration
 	IdleTimeout     time.Duration
 	BodyTimeout     time.Duration
+	ProxyTrusted    commaList // -proxy-protocol-trusted (config/proxy.go)
+	TrustedProxies  commaList // -trusted-proxies
 
 	fs *flag.FlagSet
 }
@@ -56,6 +58,11 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 		"Idle keep-alive connections are closed after this long, e.g. 60s. Overrides server.idle_timeout_seconds (default 60s)")
 	fs.DurationVar(&f.BodyTimeout, "body-timeout", 0,
 		"An upload is aborted when no body byte arrives for this long, e.g. 60s. Overrides server.body_timeout_seconds (default 60s)")
+	fs.Var(&f.ProxyTrusted, "proxy-protocol-trusted",
+		"Comma-separated `CIDRs` or addresses of load balancers that send a PROXY protocol header (v1 or v2); when set, every S3 connection must come from one and start with a header. "+
+			"An empty value turns it off. Overrides server.proxy_protocol.trusted (default empty: off)")
+	fs.Var(&f.TrustedProxies, "trusted-proxies",
+		"Comma-separated `CIDRs` or addresses of proxies whose X-Forwarded-For header is believed. Overrides server.trusted_proxies (default empty: X-Forwarded-For ignored)")
 }
 
 // ApplyFlags copies the flags that were set on the command line into c.
@@ -95,6 +102,10 @@ func (c *Config) ApplyFlags(f *Flags) {
 			s.IdleTimeout = f.IdleTimeout
 		case "body-timeout":
 			s.BodyTimeout = f.BodyTimeout
+		case "proxy-protocol-trusted":
+			s.ProxyProtocol.Trusted = append([]string(nil), f.ProxyTrusted...)
+		case "trusted-proxies":
+			s.TrustedProxies = append([]string(nil), f.TrustedProxies...)
 		}
 	})
 }
@@ -113,4 +124,7 @@ var flagPaths = map[string]string{
 	"header-timeout":   "server.header_timeout_seconds",
 	"idle-timeout":     "server.idle_timeout_seconds",
 	"body-timeout":     "server.body_timeout_seconds",
+
+	"proxy-protocol-trusted": "server.proxy_protocol.trusted",
+	"trusted-proxies":        "server.trusted_proxies",
 }

@@ -113,6 +113,7 @@ func (c *Config) validateServer(v *validator) {
 		checkFile(v, "server.tls.key_file", t.KeyFile)
 	}
 	c.validateUploadIDSecrets(v)
+	c.validateClientAddr(v)
 }
 
 func (c *Config) validateBucket(v *validator, p string, b *Bucket) {

@@ -264,11 +264,11 @@ func lowerInto(dst, s []byte) []byte {
 	return dst
 }
 
-// sourceIP is the client's address without port: the TLS peer for a
-// connection that came through the TLS front, else the socket's peer.
+// sourceIP is the request's client address without port (clientAddr:
+// PROXY protocol source, trusted X-Forwarded-For, TLS peer or socket peer).
 func (st *connState) sourceIP(c gnet.Conn) string {
-	if st.peer.IsValid() {
-		return st.peer.String()
+	if a := st.clientAddr(); a.IsValid() {
+		return a.String()
 	}
 	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
 		if ip, ok := netip.AddrFromSlice(a.IP); ok {

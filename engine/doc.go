@@ -220,6 +220,16 @@
 // traceparent; the backend request carries the upstream span's traceparent
 // outside the signature. Without a Tracer each hook is a nil check.
 //
+// # Client address (clientaddr.go, proxyproto.go)
+//
+// A connection's client address is set once (connState.setClient): the
+// socket peer, the TLS front's peer, or with Config.ProxyProtocol the
+// source of the PROXY header the connection must start with (read on the
+// loop before the first head, or by the TLS front before the handshake).
+// Per request, X-Forwarded-For from a Config.TrustedProxies socket peer
+// may name another (forwardedFor, zero-alloc). connState.clientAddr is
+// what the access log, source_ip and per-client decisions read.
+//
 // # Failure handling
 //
 //   - Client closes or stalls mid-body: the backend connection is closed

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,6 +45,13 @@ type Config struct {
 	TLS *tls.Config
 	// Tracer, when set, traces every S3 request (trace.go); nil = off.
 	Tracer trace.Tracer
+	// ProxyProtocol lists the load balancers whose connections start with
+	// a PROXY protocol header (v1 or v2); when not empty, every other
+	// connection is refused. Empty = off. See proxyproto.go.
+	ProxyProtocol []netip.Prefix
+	// TrustedProxies lists the socket peers whose X-Forwarded-For is
+	// believed; empty = X-Forwarded-For is ignored. See clientaddr.go.
+	TrustedProxies []netip.Prefix
 }
 
 func (c *Config) setDefaults() {
@@ -281,11 +289,15 @@ func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		var id [16]byte
 		return appendErrorResponse(nil, errSlowDown.Code, errSlowDown.Status, errSlowDown.Message, appendRequestID(id[:0]), nil, true), gnet.Close
 	}
+	if !s.admitProxyPeer(c) {
+		return nil, gnet.Close
+	}
 	activeConns.Add(1)
 	st := &connState{gc: c, ll: s.loopLinksFor(c.EventLoop())}
 	if p, ok := c.Context().(tlsPeer); ok {
 		st.peer = p.addr
 	}
+	s.openClient(c, st)
 	c.SetContext(st)
 	st.setDeadline(s.cfg.IdleTimeout)
 	s.reg.add(st)
@@ -304,6 +316,7 @@ func (s *Server) OnClose(c gnet.Conn, _ error) gnet.Action {
 		return gnet.None
 	}
 	s.reg.remove(st)
+	s.proxyClosed(st)
 	st.closed = true
 	st.traceClosed()
 	if !st.detaching {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -48,6 +49,7 @@ type exchange struct {
 	out       []byte // client response
 	resp      httpparse.Response
 	start     time.Time
+	client    netip.Addr // the request's client address (clientaddr.go)
 
 	written gnet.AsyncCallback // ex.onWritten, bound once
 	iov     net.Buffers
@@ -129,6 +131,7 @@ func (s *Server) newExchange(st *connState, rt *Route, o op, closeConn bool) *ex
 	ex.onLoop, ex.link, ex.retried = false, nil, false
 	ex.tr, st.tr = st.tr, nil
 	ex.start = time.Now()
+	ex.client = st.clientAddr()
 	ex.id = appendRequestID(ex.id[:0])
 	return ex
 }
@@ -440,11 +443,11 @@ func (ex *exchange) finish(status int) {
 		ex.s.log.Info("request", "id", string(ex.id), "route", ex.route.Name, "op", ex.op.String(),
 			"status", status, "bytes", strconv.FormatInt(ex.req.ContentLength, 10),
 			"ms", time.Since(ex.start).Milliseconds(), "auth", ex.ident.method, "subject", ex.ident.subject,
-			"role", ex.ident.role, "authz", ex.authzOutcome, "authz_reason", ex.authzReason)
+			"role", ex.ident.role, "authz", ex.authzOutcome, "authz_reason", ex.authzReason, "client", ex.client)
 	} else if ex.s.cfg.AccessLog {
 		ex.s.log.Info("request", "id", string(ex.id), "route", ex.route.Name, "op", ex.op.String(),
 			"status", status, "bytes", strconv.FormatInt(ex.req.ContentLength, 10),
 			"ms", time.Since(ex.start).Milliseconds(), "auth", ex.ident.method, "subject", ex.ident.subject,
-			"authz", ex.authzOutcome, "authz_reason", ex.authzReason)
+			"authz", ex.authzOutcome, "authz_reason", ex.authzReason, "client", ex.client)
 	}
 }

@@ -53,6 +53,12 @@ type connState struct {
 	// peer is the client address of a connection that came through the
 	// TLS front (the gnet socket is a socketpair); invalid otherwise.
 	peer netip.Addr
+	// client addresses (clientaddr.go): the connection's client (PROXY
+	// source, TLS peer or socket peer), the immediate TCP peer, and the
+	// current request's client from a trusted X-Forwarded-For (invalid:
+	// client). proxyWait: a PROXY header must come first (proxyproto.go).
+	client, sockPeer, fwdClient netip.Addr
+	proxyWait                   bool
 
 	// tr is the current head's trace (trace.go); nil with tracing off.
 	tr *reqTrace

@@ -138,7 +138,16 @@ func (f *tlsFront) serve() {
 func (f *tlsFront) serveConn(raw *net.TCPConn) {
 	defer tlsConns.Add(-1)
 	s := f.s
-	tc := tls.Server(raw, f.cfg)
+	var conn net.Conn = raw
+	var proxied netip.Addr // the PROXY header's client (proxyproto.go)
+	if len(s.cfg.ProxyProtocol) > 0 {
+		var ok bool
+		if conn, proxied, ok = f.readProxy(raw); !ok {
+			raw.Close()
+			return
+		}
+	}
+	tc := tls.Server(conn, f.cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.HeaderTimeout)
 	err := tc.HandshakeContext(ctx)
 	cancel()
@@ -175,6 +184,7 @@ func (f *tlsFront) serveConn(raw *net.TCPConn) {
 			peer.addr = ip.Unmap()
 		}
 	}
+	peer.client = proxied
 	ch, err := s.eng.Register(gnet.NewNetConnContext(gnet.NewContext(context.Background(), peer), outer))
 	if err == nil {
 		if res := <-ch; res.Err != nil {
@@ -194,7 +204,10 @@ func (f *tlsFront) serveConn(raw *net.TCPConn) {
 
 // tlsPeer is the gnet context of a connection registered by the TLS front:
 // the client's address.
-type tlsPeer struct{ addr netip.Addr }
+type tlsPeer struct {
+	addr   netip.Addr
+	client netip.Addr // from a PROXY header; invalid: addr is the client
+}
 
 // pump moves bytes between the client's tls.Conn and the engine's end of
 // the socketpair (inner) until both directions are done.

@@ -78,6 +78,13 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 		st.headStarted = true
 		st.setDeadline(s.cfg.HeaderTimeout)
 	}
+	if st.proxyWait {
+		var act gnet.Action
+		var ok bool
+		if buf, act, ok = s.proxyHeader(c, st, buf); !ok {
+			return act
+		}
+	}
 	sc := s.scratch.Get().(*loopScratch)
 	defer s.scratch.Put(sc)
 	sc.role = ""
@@ -89,6 +96,7 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 		}
 		return s.refuseHead(c, sc, err)
 	}
+	s.forwardedFor(st, req)
 
 	router := s.router.Load()
 	if router.STS != nil && router.isSTSCall(req) {
@@ -298,12 +306,13 @@ func (s *Server) refuseWith(c gnet.Conn, st *connState, sc *loopScratch, headLen
 	if s.cfg.AccessLog {
 		if sc.role != "" {
 			s.log.Info("request", "id", string(sc.id), "route", m.name, "op", o.String(), "status", status, "code", code,
-				"role", sc.role, "authz", sc.authzOutcome, "authz_reason", sc.authzReason)
+				"role", sc.role, "authz", sc.authzOutcome, "authz_reason", sc.authzReason, "client", st.clientAddr())
 		} else if sc.authzOutcome != "" {
 			s.log.Info("request", "id", string(sc.id), "route", m.name, "op", o.String(), "status", status, "code", code,
-				"authz", sc.authzOutcome, "authz_reason", sc.authzReason)
+				"authz", sc.authzOutcome, "authz_reason", sc.authzReason, "client", st.clientAddr())
 		} else {
-			s.log.Info("request", "id", string(sc.id), "route", m.name, "op", o.String(), "status", status, "code", code)
+			s.log.Info("request", "id", string(sc.id), "route", m.name, "op", o.String(), "status", status, "code", code,
+				"client", st.clientAddr())
 		}
 	}
 	sc.authzOutcome, sc.authzReason = "", ""

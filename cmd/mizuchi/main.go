@@ -148,6 +148,18 @@ func run(log *slog.Logger) error {
 		defer pp.Close()
 		registerPipeGauges(pp)
 	}
+	proxyTrusted, err := config.ParsePrefixes(cfg.Server.ProxyProtocol.Trusted)
+	if err != nil {
+		return fmt.Errorf("server.proxy_protocol.trusted: %w", err)
+	}
+	trustedProxies, err := config.ParsePrefixes(cfg.Server.TrustedProxies)
+	if err != nil {
+		return fmt.Errorf("server.trusted_proxies: %w", err)
+	}
+	if len(proxyTrusted) > 0 || len(trustedProxies) > 0 {
+		log.Info("client addresses from load balancers", "proxy_protocol_trusted", cfg.Server.ProxyProtocol.Trusted,
+			"trusted_proxies", cfg.Server.TrustedProxies)
+	}
 	srv, err := engine.New(engine.Config{
 		Addr:            cfg.Server.Address,
 		Loops:           loops,
@@ -164,6 +176,8 @@ func run(log *slog.Logger) error {
 		Logger:          log,
 		TLS:             tlsCfg,
 		Tracer:          tracer,
+		ProxyProtocol:   proxyTrusted,
+		TrustedProxies:  trustedProxies,
 	}, router)
 	if err != nil {
 		return err
