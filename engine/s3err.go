@@ -2,6 +2,7 @@ package engine
 
 import (
 	"strconv"
+	"unicode/utf8"
 )
 
 // s3Error is one S3 error code with its HTTP status. Values are built once;
@@ -150,9 +151,23 @@ func appendXMLEscaped[T string | []byte](dst []byte, s T) []byte {
 		case '\'':
 			dst = append(dst, "&apos;"...)
 		default:
-			if c < 0x20 && c != '\n' && c != '\t' {
+			switch {
+			case c < 0x20 && c != '\n' && c != '\t':
 				dst = append(dst, '?')
-			} else {
+			case c >= utf8.RuneSelf:
+				// Invalid UTF-8 (a Host field's obs-text, say) and the
+				// non-characters U+FFFE and U+FFFF have no place in XML.
+				r, n := utf8.DecodeRuneInString(string(s[i:min(i+utf8.UTFMax, len(s))]))
+				if r == utf8.RuneError && n <= 1 || r == 0xfffe || r == 0xffff {
+					dst = append(dst, '?')
+					i += n - 1
+					continue
+				}
+				for j := i; j < i+n; j++ {
+					dst = append(dst, s[j])
+				}
+				i += n - 1
+			default:
 				dst = append(dst, c)
 			}
 		}
