@@ -3,6 +3,7 @@
 GO          ?= go
 BIN         ?= bin/mizuchi
 FUZZTIME    ?= 30s
+FUZZPKGS    ?= ./fuzz/ ./engine/
 TEST_TIMEOUT ?= 25m
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 INSTALL_VERSITYGW = ./scripts/install-versitygw.sh
@@ -75,13 +76,17 @@ bench-deps: ## install the pinned Debian nginx and haproxy that `make bench` com
 bench-scale: ## Mizuchi's RSS with 10,000 idle connections and 256 concurrent 64 MiB uploads (bench/scale.sh)
 	bash bench/scale.sh
 
-fuzz: ## run every fuzz target in ./fuzz/ for FUZZTIME each
-	@targets="$$($(GO) test -list 'Fuzz.*' ./fuzz/ | grep '^Fuzz' || true)"; \
-	if [ -z "$$targets" ]; then echo "no fuzz targets in ./fuzz/"; exit 0; fi; \
-	for t in $$targets; do \
-		echo "== $$t ($(FUZZTIME))"; \
-		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./fuzz/ || exit 1; \
-	done
+fuzz: ## run every fuzz target in FUZZPKGS for FUZZTIME each, one at a time, and print the totals
+	@n=0; execs=0; log="$$(mktemp)"; trap 'rm -f "$$log"' EXIT; \
+	for p in $(FUZZPKGS); do \
+		for t in $$($(GO) test -list 'Fuzz.*' $$p | grep '^Fuzz'); do \
+			echo "== $$p $$t ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$p 2>&1 | tee "$$log"; \
+			e=$$(grep -o 'execs: [0-9]*' "$$log" | tail -1 | cut -d' ' -f2 || true); \
+			n=$$((n + 1)); execs=$$((execs + $${e:-0})); \
+		done; \
+	done; \
+	echo "fuzz: $$n targets, $(FUZZTIME) each, $$execs executions in total"
 
 lint: ## gofmt, go vet and staticcheck (pinned)
 	@out="$$(git ls-files '*.go' | xargs -r gofmt -l)"; \

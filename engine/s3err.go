@@ -2,6 +2,7 @@ package engine
 
 import (
 	"strconv"
+	"unicode/utf8"
 )
 
 // s3Error is one S3 error code with its HTTP status. Values are built once;
@@ -22,6 +23,7 @@ var (
 	errMissingLength      = &s3Error{"MissingContentLength", 411, "You must provide the Content-Length HTTP header."}
 	errEntityTooLarge     = &s3Error{"EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed object size."}
 	errHeaderTooLarge     = &s3Error{"RequestHeaderSectionTooLarge", 431, "Your request header section exceeds the maximum allowed size."}
+	errURITooLong         = &s3Error{"RequestURITooLong", 414, "Your request line exceeds the maximum allowed size."}
 	errVersionUnsupported = &s3Error{"HttpVersionNotSupported", 505, "The HTTP version is not supported."}
 	errInternal           = &s3Error{"InternalError", 500, "We encountered an internal error. Please try again."}
 	errUnavailable        = &s3Error{"ServiceUnavailable", 503, "The backend is unreachable. Please try again."}
@@ -66,7 +68,7 @@ var backendMessages = map[string]string{
 var statusText = map[int]string{
 	200: "OK", 204: "No Content", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
 	404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 411: "Length Required",
-	412: "Precondition Failed", 413: "Content Too Large", 416: "Range Not Satisfiable",
+	412: "Precondition Failed", 413: "Content Too Large", 414: "URI Too Long", 416: "Range Not Satisfiable",
 	431: "Request Header Fields Too Large", 500: "Internal Server Error", 501: "Not Implemented",
 	502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout", 505: "HTTP Version Not Supported",
 }
@@ -149,9 +151,23 @@ func appendXMLEscaped[T string | []byte](dst []byte, s T) []byte {
 		case '\'':
 			dst = append(dst, "&apos;"...)
 		default:
-			if c < 0x20 && c != '\n' && c != '\t' {
+			switch {
+			case c < 0x20 && c != '\n' && c != '\t':
 				dst = append(dst, '?')
-			} else {
+			case c >= utf8.RuneSelf:
+				// Invalid UTF-8 (a Host field's obs-text, say) and the
+				// non-characters U+FFFE and U+FFFF have no place in XML.
+				r, n := utf8.DecodeRuneInString(string(s[i:min(i+utf8.UTFMax, len(s))]))
+				if r == utf8.RuneError && n <= 1 || r == 0xfffe || r == 0xffff {
+					dst = append(dst, '?')
+					i += n - 1
+					continue
+				}
+				for j := i; j < i+n; j++ {
+					dst = append(dst, s[j])
+				}
+				i += n - 1
+			default:
 				dst = append(dst, c)
 			}
 		}

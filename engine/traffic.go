@@ -347,6 +347,8 @@ func (s *Server) refuseHead(c gnet.Conn, sc *loopScratch, err error) gnet.Action
 		e = errVersionUnsupported
 	case errors.Is(err, httpparse.ErrUnsupportedTransferEncoding):
 		e = errUnsupportedTE
+	case errors.Is(err, httpparse.ErrURITooLong):
+		e = errURITooLong
 	}
 	sc.id = appendRequestID(sc.id[:0])
 	msg := e.Message

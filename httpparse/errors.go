@@ -21,6 +21,12 @@ var (
 	ErrBadContentLength = errors.New("httpparse: invalid or duplicate Content-Length")
 	// ErrAmbiguousLength means both Content-Length and Transfer-Encoding (400).
 	ErrAmbiguousLength = errors.New("httpparse: both Content-Length and Transfer-Encoding")
+	// ErrChunkedNotLast means a Transfer-Encoding list naming "chunked"
+	// but not as its final coding, so the body length is unknown (400,
+	// RFC 9112 6.3).
+	ErrChunkedNotLast = errors.New("httpparse: chunked is not the final transfer coding")
+	// ErrURITooLong means the request line alone exceeds MaxHeadSize (414).
+	ErrURITooLong = errors.New("httpparse: request line too long")
 	// ErrUnsupportedTransferEncoding means a Transfer-Encoding other than a
 	// single "chunked" (501).
 	ErrUnsupportedTransferEncoding = errors.New("httpparse: unsupported Transfer-Encoding")

@@ -34,6 +34,8 @@ type fields struct {
 	clSeen    bool
 	teSeen    bool
 	teBad     bool // a Transfer-Encoding other than one "chunked": 501, once the head parsed
+	teChunked bool // "chunked" is among the codings
+	teLastCh  bool // the last coding listed so far is "chunked"
 	expect100 bool
 	connClose bool
 	connKeep  bool
@@ -147,9 +149,29 @@ func (f *fields) note(name, value []byte) error {
 				f.teBad = true
 			}
 			f.teSeen = true
+			f.noteCodings(value)
 		}
 	}
 	return nil
+}
+
+// noteCodings follows where "chunked" sits in the Transfer-Encoding list
+// (all fields together, as RFC 9110 5.3 combines them).
+func (f *fields) noteCodings(v []byte) {
+	for len(v) > 0 {
+		i := 0
+		for i < len(v) && v[i] != ',' {
+			i++
+		}
+		if tok := trimOWS(v[:i]); len(tok) > 0 {
+			f.teLastCh = equalLower(tok, "chunked")
+			f.teChunked = f.teChunked || f.teLastCh
+		}
+		if i == len(v) {
+			break
+		}
+		v = v[i+1:]
+	}
 }
 
 // noteConnection scans a comma-separated token list for close/keep-alive.
@@ -174,6 +196,11 @@ func (f *fields) noteConnection(v []byte) {
 
 // finish applies the checks that need the whole head.
 func (f *fields) finish(minor int) error {
+	if f.teChunked && !f.teLastCh {
+		// RFC 9112 6.3: chunked not last leaves the length unknown: 400
+		// and close, not the 501 of a coding we merely do not support.
+		return ErrChunkedNotLast
+	}
 	if f.teBad {
 		return ErrUnsupportedTransferEncoding
 	}

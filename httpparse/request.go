@@ -1,5 +1,7 @@
 package httpparse
 
+import "bytes"
+
 // Request is a parsed HTTP/1.x request head. Every []byte field is a view
 // into the buffer last given to Parse: it stays valid only while that buffer
 // is unchanged. Copy what must outlive it (for gnet, before OnTraffic
@@ -57,6 +59,9 @@ func (r *Request) Parse(buf []byte) (n int, err error) {
 	n, err = r.parse(b)
 	if err == ErrNeedMore && cut {
 		err = ErrHeadTooLarge
+		if bytes.IndexByte(b, '\n') < 0 {
+			err = ErrURITooLong // no field yet: the request line is the culprit
+		}
 	}
 	return n, err
 }
@@ -80,6 +85,9 @@ func (r *Request) parse(buf []byte) (int, error) {
 	start := pos
 	if pos >= len(buf) {
 		return 0, ErrNeedMore
+	}
+	if buf[pos] == '*' {
+		return 0, asteriskForm(buf[pos+1:])
 	}
 	if buf[pos] != '/' {
 		return 0, ErrMalformed
@@ -153,4 +161,21 @@ func (r *Request) parse(buf []byte) (int, error) {
 	r.Expect100 = f.expect100
 	r.Close = f.close(minor)
 	return pos, nil
+}
+
+// asteriskForm judges a request-target "*" (b follows the '*'). It is not
+// served (ErrMalformed), but a well-formed line with a version we do not
+// speak is ErrUnsupportedVersion first: the HTTP/2 connection preface
+// "PRI * HTTP/2.0" is answered 505, not 400.
+func asteriskForm(b []byte) error {
+	if len(b) == 0 {
+		return ErrNeedMore
+	}
+	if b[0] != ' ' {
+		return ErrMalformed
+	}
+	if _, err := parseVersion(b[1:]); err != nil {
+		return err
+	}
+	return ErrMalformed
 }

@@ -183,7 +183,8 @@ func (d *ChunkDecoder) Init(signingKey *[32]byte, amzDate, scope, seed []byte, d
 // checked because the client's secret is unknown (a route without SigV4
 // authentication). Framing, the decoded length and the trailer checksum
 // are still checked; chunk and trailer signatures are parsed but not
-// verified. Callers must label such bodies as unverified.
+// verified (they must still be 64 lower-case hex, ErrChunkMalformed
+// otherwise). Callers must label such bodies as unverified.
 func (d *ChunkDecoder) InitUnverified(decodedLength int64, trailer bool, checksumName []byte) error {
 	var key [32]byte
 	var seed [64]byte
@@ -197,7 +198,8 @@ func (d *ChunkDecoder) InitUnverified(decodedLength int64, trailer bool, checksu
 
 // InitUnsigned prepares d for an aws-chunked body without chunk signatures
 // (x-amz-content-sha256: STREAMING-UNSIGNED-PAYLOAD-TRAILER): chunk lines
-// are "<hex size>[;extensions]\r\n" and the trailer, when present, ends
+// are "<hex size>[;extensions]\r\n" (extensions without control
+// characters other than HTAB) and the trailer, when present, ends
 // with an empty line instead of x-amz-trailer-signature. The decoded
 // length and the trailer checksum are checked.
 func (d *ChunkDecoder) InitUnsigned(decodedLength int64, trailer bool, checksumName []byte) error {
@@ -352,8 +354,15 @@ func (d *ChunkDecoder) chunkHeaderLine(line []byte) error {
 	case i == 0:
 		return ErrChunkMalformed
 	case d.unsigned:
-		// Chunk extensions, if any, carry nothing we check.
+		// Chunk extensions, if any, carry nothing we check, but hold no
+		// control characters (as httpparse's chunk lines).
+		if !plainExtensions(ext) {
+			return ErrChunkMalformed
+		}
 	case len(ext) != len(chunkSignatureExt)+len(d.got) || string(ext[:len(chunkSignatureExt)]) != chunkSignatureExt:
+		return ErrChunkMalformed
+	case d.noVerify && !lowerHex(ext[len(chunkSignatureExt):]):
+		// Not compared, so judged by its form: what a signer writes.
 		return ErrChunkMalformed
 	default:
 		copy(d.got[:], ext[len(chunkSignatureExt):])
@@ -407,7 +416,7 @@ func (d *ChunkDecoder) trailerLine(line []byte) error {
 	name, value := line[:colon], trimSpaceTab(line[colon+1:])
 
 	if bytes.EqualFold(name, []byte(trailerSignatureName)) {
-		if len(value) != len(d.got) {
+		if len(value) != len(d.got) || d.noVerify && !lowerHex(value) {
 			return ErrChunkMalformed
 		}
 		copy(d.got[:], value)
