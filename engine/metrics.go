@@ -56,7 +56,7 @@ func init() {
 	metrics.NewGauge(`mizuchi_requests_inflight`, func() float64 { return float64(inflight.Load()) })
 }
 
-var metricStatuses = [...]int{200, 204, 400, 403, 404, 405, 408, 411, 412, 431, 500, 501, 502, 503, 504, 505}
+var metricStatuses = [...]int{200, 204, 400, 403, 404, 405, 408, 411, 412, 413, 414, 431, 500, 501, 502, 503, 504, 505}
 
 const numStatuses = len(metricStatuses) + 1 // + "other"
 
