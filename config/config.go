@@ -67,6 +67,10 @@ type Server struct {
 	// aborted when no byte arrives for this long. YAML: body_timeout_seconds.
 	// Default 60s.
 	BodyTimeout time.Duration `yaml:"body_timeout_seconds,s"`
+	// UpstreamTimeout bounds the wait for the backend's reply once the
+	// request went out; past it the client gets 504 GatewayTimeout.
+	// YAML: upstream_timeout_seconds. Default 5m.
+	UpstreamTimeout time.Duration `yaml:"upstream_timeout_seconds,s"`
 	// MaxConnections caps concurrent client connections. Default 10000.
 	MaxConnections int `yaml:"max_connections"`
 	// TLS serves HTTPS (HTTP/1.1, TLS 1.2+) on Address instead of plain

@@ -41,6 +41,7 @@ func (s *Server) setDefaults() {
 		HeaderTimeout:   10 * time.Second,
 		IdleTimeout:     60 * time.Second,
 		BodyTimeout:     60 * time.Second,
+		UpstreamTimeout: 5 * time.Minute,
 		MaxConnections:  10000,
 	}
 }

@@ -24,6 +24,7 @@ type Flags struct {
 	BodyTimeout     time.Duration
 	ProxyTrusted    commaList // -proxy-protocol-trusted (config/proxy.go)
 	TrustedProxies  commaList // -trusted-proxies
+	UpstreamTimeout time.Duration
 
 	fs *flag.FlagSet
 }
@@ -63,6 +64,8 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 			"An empty value turns it off. Overrides server.proxy_protocol.trusted (default empty: off)")
 	fs.Var(&f.TrustedProxies, "trusted-proxies",
 		"Comma-separated `CIDRs` or addresses of proxies whose X-Forwarded-For header is believed. Overrides server.trusted_proxies (default empty: X-Forwarded-For ignored)")
+	fs.DurationVar(&f.UpstreamTimeout, "upstream-timeout", 0,
+		"Time allowed for the backend's reply once a request went out; then 504, e.g. 30s. Overrides server.upstream_timeout_seconds (default 5m)")
 }
 
 // ApplyFlags copies the flags that were set on the command line into c.
@@ -106,6 +109,8 @@ func (c *Config) ApplyFlags(f *Flags) {
 			s.ProxyProtocol.Trusted = append([]string(nil), f.ProxyTrusted...)
 		case "trusted-proxies":
 			s.TrustedProxies = append([]string(nil), f.TrustedProxies...)
+		case "upstream-timeout":
+			s.UpstreamTimeout = f.UpstreamTimeout
 		}
 	})
 }
@@ -124,6 +129,7 @@ var flagPaths = map[string]string{
 	"header-timeout":   "server.header_timeout_seconds",
 	"idle-timeout":     "server.idle_timeout_seconds",
 	"body-timeout":     "server.body_timeout_seconds",
+	"upstream-timeout": "server.upstream_timeout_seconds",
 
 	"proxy-protocol-trusted": "server.proxy_protocol.trusted",
 	"trusted-proxies":        "server.trusted_proxies",

@@ -91,6 +91,7 @@ func (c *Config) validateServer(v *validator) {
 	positive(v, "server.header_timeout_seconds", s.HeaderTimeout)
 	positive(v, "server.idle_timeout_seconds", s.IdleTimeout)
 	positive(v, "server.body_timeout_seconds", s.BodyTimeout)
+	positive(v, "server.upstream_timeout_seconds", s.UpstreamTimeout)
 	if s.MaxConnections < 1 {
 		v.errorf("server.max_connections", "must be at least 1, got %d", s.MaxConnections)
 	}

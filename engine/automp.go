@@ -286,9 +286,11 @@ func (ex *exchange) call(ctx context.Context, method string, query []byte, hdrs 
 	if err != nil {
 		return err
 	}
+	var r retrier
 	for attempt := 0; ; attempt++ {
-		up, err := ep.Pool.Get(ctx)
+		up, err := getConn(ctx, ex.route, &r)
 		if err != nil {
+			r.done(ex.route, false)
 			return err
 		}
 		t0 := time.Now()
@@ -306,9 +308,19 @@ func (ex *exchange) call(ctx context.Context, method string, query []byte, hdrs 
 			if up.Reused && attempt == 0 {
 				continue
 			}
+			if retryableErr(err, up.Replied()) && r.again() {
+				continue
+			}
+			r.done(ex.route, false)
 			return err
 		}
 		ex.route.m.observeUpstream(autoMPOp(method, query), t0)
+		if retryableStatus(resp.Status) && r.tries < upstreamAttempts-1 {
+			closeOrPut(ep.Pool, up, &resp)
+			r.again()
+			continue
+		}
+		r.done(ex.route, resp.Status < 500)
 		cbErr := onResp(&resp, rb)
 		if resp.Close {
 			up.Close()
@@ -487,8 +499,8 @@ func (ex *exchange) pumpMultipart(tcp net.Conn, writeOut func()) (keep bool) {
 						return nil
 					})
 					var ce *callError
-					if err == nil || (errors.As(err, &ce) && ce.status < 500) {
-						break // done, or refused for good
+					if err == nil || !errors.As(err, &ce) || ce.status < 500 || retryableStatus(ce.status) {
+						break // done, refused for good, or already retried by call (retry.go)
 					}
 					autoMPRetries.Inc()
 				}
@@ -646,7 +658,7 @@ func (ex *exchange) failCall(err error, what string, writeOut func()) bool {
 		ex.s.log.Warn(what, "id", string(ex.id), "route", ex.route.Name, "status", ce.status)
 		ex.finish(ex.mapError(ce.body, ce.status))
 	} else {
-		ex.finish(ex.fail(errInternal, what, err))
+		ex.finish(ex.failUpstream(what, err))
 	}
 	writeOut()
 	return false

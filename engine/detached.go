@@ -86,11 +86,12 @@ func (ex *exchange) pumpDetached(tcp clientConn) (keep bool) {
 		return false
 	}
 	ep := ex.route.Endpoint
-	up, err := ep.Pool.Get(ctx)
+	up, err := getConn(ctx, ex.route, &ex.retry)
+	ex.retry.done(ex.route, err == nil)
 	if err != nil {
 		upstreamErrors.Inc()
 		ex.close = true
-		ex.finish(ex.fail(errUnavailable, "cannot reach backend", err))
+		ex.finish(ex.fail(errBadGateway, "cannot reach backend", err))
 		writeOut()
 		return false
 	}
@@ -108,7 +109,7 @@ func (ex *exchange) pumpDetached(tcp clientConn) (keep bool) {
 		up.Close()
 		upstreamErrors.Inc()
 		ex.close = true
-		ex.finish(ex.fail(errUnavailable, "cannot write to backend", err))
+		ex.finish(ex.failUpstream("cannot write to backend", err))
 		writeOut()
 		return false
 	}
@@ -160,7 +161,7 @@ func (ex *exchange) pumpDetached(tcp clientConn) (keep bool) {
 		if respBody, rerr := up.ReadResponse(&ex.resp, time.Now().Add(2*time.Second)); rerr == nil && ex.resp.Status >= 300 {
 			ex.finish(ex.mapResponse(respBody))
 		} else {
-			ex.finish(ex.fail(errInternal, "backend failed mid-body", err))
+			ex.finish(ex.failUpstream("backend failed mid-body", err))
 		}
 		up.Close()
 		writeOut()
@@ -171,7 +172,7 @@ func (ex *exchange) pumpDetached(tcp clientConn) (keep bool) {
 		up.Close()
 		upstreamErrors.Inc()
 		ex.close = true
-		ex.finish(ex.fail(errInternal, "backend response failed", err))
+		ex.finish(ex.failUpstream("backend response failed", err))
 		writeOut()
 		return false
 	}

@@ -59,6 +59,8 @@ type exchange struct {
 	link    *link // the upstream link carrying this exchange, while in flight
 	retried bool  // the in-loop attempt failed on a reused link; retried by a worker
 	upStart time.Time
+	retry   retrier // upstream retries of a buffered body (retry.go)
+	errHdrs []byte  // extra header lines of an error reply (retry.go)
 
 	kind uploadKind // the in-flight gauge this exchange counts in (inflight.go)
 
@@ -130,6 +132,7 @@ func (s *Server) newExchange(st *connState, rt *Route, o op, closeConn bool) *ex
 	ex.expect100, ex.loop = false, nil
 	ex.onLoop, ex.link, ex.retried = false, nil, false
 	ex.tr, st.tr = st.tr, nil
+	ex.retry = retrier{}
 	ex.start = time.Now()
 	ex.client = st.clientAddr()
 	ex.id = appendRequestID(ex.id[:0])
@@ -286,10 +289,11 @@ func (ex *exchange) exchangeBuffered(ctx context.Context) int {
 		return ex.failDecode(err)
 	}
 	for attempt := 0; ; attempt++ {
-		up, err := ep.Pool.Get(ctx)
+		up, err := getConn(ctx, ex.route, &ex.retry)
 		if err != nil {
 			upstreamErrors.Inc()
-			return ex.fail(errUnavailable, "cannot reach backend", err)
+			ex.retry.done(ex.route, false)
+			return ex.fail(errBadGateway, "cannot reach backend", err)
 		}
 		t0 := time.Now()
 		deadline := t0.Add(ex.s.cfg.UpstreamTimeout)
@@ -310,17 +314,24 @@ func (ex *exchange) exchangeBuffered(ctx context.Context) int {
 			if up.Reused && attempt == 0 {
 				continue // the backend closed an idle connection: retry once on a new one
 			}
+			if retryableErr(err, up.Replied()) && ex.retry.again() {
+				continue
+			}
 			upstreamErrors.Inc()
-			return ex.fail(errInternal, "backend exchange failed", err)
+			ex.retry.done(ex.route, false)
+			return ex.failUpstream("backend exchange failed", err)
 		}
 		ex.route.m.observeUpstream(ex.op, t0)
 		bytesCopied.Add(len(body))
-		status := ex.mapResponse(respBody)
-		if ex.resp.Close {
-			up.Close()
-		} else {
-			ep.Pool.Put(up)
+		if retryableStatus(ex.resp.Status) && ex.canRetry() {
+			ex.s.log.Warn("backend asked for a retry", "id", string(ex.id), "route", ex.route.Name, "status", ex.resp.Status)
+			closeOrPut(ep.Pool, up, &ex.resp)
+			ex.retry.again()
+			continue
 		}
+		status := ex.mapResponse(respBody)
+		closeOrPut(ep.Pool, up, &ex.resp)
+		ex.retry.done(ex.route, status < 500)
 		return status
 	}
 }
@@ -333,7 +344,7 @@ func isTimeout(err error) bool {
 // fail fills ex.out with an S3 error, logs the cause, and returns the status.
 func (ex *exchange) fail(e *s3Error, what string, err error) int {
 	ex.s.log.Warn(what, "id", string(ex.id), "route", ex.route.Name, "op", ex.op.String(), "err", err)
-	ex.out = appendErrorResponseX(ex.out[:0], e.Code, e.Status, e.Message, ex.id, ex.req.Path, ex.close, ex.cors, nil)
+	ex.out = appendErrorResponseX(ex.out[:0], e.Code, e.Status, e.Message, ex.id, ex.req.Path, ex.close, ex.errHeaders(e.Status), nil)
 	return e.Status
 }
 
@@ -427,7 +438,7 @@ func (ex *exchange) mapError(body []byte, status int) int {
 	if !ok {
 		m = "The backend rejected the request with " + codeS + "."
 	}
-	ex.out = appendErrorResponseX(ex.out[:0], codeS, status, m, ex.id, ex.req.Path, ex.close, ex.cors, nil)
+	ex.out = appendErrorResponseX(ex.out[:0], codeS, status, m, ex.id, ex.req.Path, ex.close, ex.errHeaders(status), nil)
 	if ex.op == opHeadObject {
 		ex.out = withoutBody(ex.out)
 	}

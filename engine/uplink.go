@@ -291,14 +291,24 @@ func (s *Server) linkClosed(l *link) {
 		ex.retried = true
 		relayRetried.Inc()
 		go ex.relayBuffered()
+	case ex.canRetry():
+		// Reset or closed before any reply: nothing can have been stored,
+		// and the body is in memory. A worker waits and retries (retry.go).
+		go ex.retryBuffered()
 	default:
 		s.linkFail(ex, errLinkClosed)
 	}
 }
 
-// linkDone answers the client from the backend's reply.
+// linkDone answers the client from the backend's reply, or hands a 503
+// to a worker that retries it (retry.go).
 func (s *Server) linkDone(ex *exchange, body []byte) {
 	ex.route.m.observeUpstream(ex.op, ex.upStart)
+	if retryableStatus(ex.resp.Status) && ex.canRetry() {
+		s.log.Warn("backend asked for a retry", "id", string(ex.id), "route", ex.route.Name, "status", ex.resp.Status)
+		go ex.retryBuffered()
+		return
+	}
 	ex.finish(ex.mapResponse(body))
 	s.completeOnLoop(ex)
 }
@@ -306,7 +316,7 @@ func (s *Server) linkDone(ex *exchange, body []byte) {
 // linkFail answers the client with an error for a failed backend exchange.
 func (s *Server) linkFail(ex *exchange, err error) {
 	upstreamErrors.Inc()
-	ex.finish(ex.fail(errInternal, "backend exchange failed", err))
+	ex.finish(ex.failUpstream("backend exchange failed", err))
 	s.completeOnLoop(ex)
 }
 

@@ -30,6 +30,10 @@ func (c *Conn) ReadResponse(resp *httpparse.Response, deadline time.Time) (body 
 	return c.readResponse(resp, deadline, true)
 }
 
+// Replied reports whether any reply byte arrived on c since it was dialed
+// or last pooled: a request that failed without one was never answered.
+func (c *Conn) Replied() bool { return c.rn > 0 }
+
 // ReadResponseHead reads the response to a HEAD request: a head only, whose
 // Content-Length describes the object, not a body that follows.
 func (c *Conn) ReadResponseHead(resp *httpparse.Response, deadline time.Time) error {

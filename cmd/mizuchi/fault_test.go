@@ -103,6 +103,6 @@ func TestE2EUpstreamFailsMidBody(t *testing.T) {
 			}
 		})
 	}
-	f("reset", "", 500, "InternalError")
+	f("reset", "", 502, "BadGateway")
 	f("error-then-reset", "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/xml\r\nContent-Length: 67\r\n\r\n<Error><Code>SlowDown</Code><Message>backend busy</Message></Error>", 503, "SlowDown")
 }

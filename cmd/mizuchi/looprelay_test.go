@@ -244,13 +244,13 @@ func TestE2ELoopRelayFaults(t *testing.T) {
 			t.Fatalf("retries; got %v; want at least 1", v)
 		}
 	})
-	isInternal := func(r result) {
-		if !strings.Contains(r.body, "<Code>InternalError</Code>") {
-			t.Fatalf("body; got %s; want an InternalError", r.body)
+	isBadGateway := func(r result) {
+		if !strings.Contains(r.body, "<Code>BadGateway</Code>") {
+			t.Fatalf("body; got %s; want a BadGateway", r.body)
 		}
 	}
-	f(http.MethodPut, "trunc", 500, isInternal)
-	f(http.MethodPut, "garbage", 500, isInternal)
+	f(http.MethodPut, "trunc", 502, isBadGateway)
+	f(http.MethodPut, "garbage", 502, isBadGateway)
 	f(http.MethodPut, "eof", 200, func(r result) {
 		if r.header.Get("ETag") != `"eof"` {
 			t.Fatalf("ETag; got %q; want \"eof\"", r.header.Get("ETag"))

@@ -169,6 +169,7 @@ func run(log *slog.Logger) error {
 		HeaderTimeout:   cfg.Server.HeaderTimeout,
 		IdleTimeout:     cfg.Server.IdleTimeout,
 		BodyTimeout:     cfg.Server.BodyTimeout,
+		UpstreamTimeout: cfg.Server.UpstreamTimeout,
 		MaxConns:        cfg.Server.MaxConnections,
 		Pipes:           pp,
 		AccessLog:       *accessLog,
