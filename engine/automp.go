@@ -305,7 +305,7 @@ func (ex *exchange) call(ctx context.Context, method string, query []byte, hdrs 
 		}
 		if err != nil {
 			up.Close()
-			if up.Reused && attempt == 0 {
+			if up.Reused && attempt == 0 && !up.Replied() && !isTimeout(err) {
 				continue
 			}
 			if retryableErr(err, up.Replied()) && r.again() {

@@ -311,7 +311,7 @@ func (ex *exchange) exchangeBuffered(ctx context.Context) int {
 		}
 		if err != nil {
 			up.Close()
-			if up.Reused && attempt == 0 {
+			if up.Reused && attempt == 0 && !up.Replied() && !isTimeout(err) {
 				continue // the backend closed an idle connection: retry once on a new one
 			}
 			if retryableErr(err, up.Replied()) && ex.retry.again() {
