@@ -1,0 +1,87 @@
+package engine
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mizuchi-gw/mizuchi/pipes"
+)
+
+func TestRetryableErr(t *testing.T) {
+	f := func(name string, err error, replied, want bool) {
+		t.Helper()
+		if got := retryableErr(err, replied); got != want {
+			t.Fatalf("%s: retryableErr(%v, replied=%v); got %v; want %v", name, err, replied, got, want)
+		}
+	}
+	f("nil", nil, false, false)
+	f("refused", fmt.Errorf("cannot dial: %w", syscall.ECONNREFUSED), false, true)
+	f("reset", &os.SyscallError{Syscall: "read", Err: syscall.ECONNRESET}, false, true)
+	f("broken pipe", syscall.EPIPE, false, true)
+	f("eof before a reply", io.ErrUnexpectedEOF, false, true)
+	f("link closed", errLinkClosed, false, true)
+	f("reset mid-body (splice)", &pipes.SideError{Err: syscall.ECONNRESET}, false, true)
+	f("eof after reply bytes", io.ErrUnexpectedEOF, true, false)
+	f("reset after reply bytes", syscall.ECONNRESET, true, false)
+	f("timeout", os.ErrDeadlineExceeded, false, false)
+	f("link timeout", errLinkTimeout, false, false)
+	f("malformed reply", errors.New("cannot parse backend response"), false, false)
+}
+
+func TestRetryBackoff(t *testing.T) {
+	for n, want := range map[int]time.Duration{0: 50 * time.Millisecond, 1: 50 * time.Millisecond, 2: 100 * time.Millisecond, 3: 200 * time.Millisecond} {
+		if got := retryBackoff(n); got != want {
+			t.Fatalf("retryBackoff(%d); got %v; want %v", n, got, want)
+		}
+	}
+	if got := retryBackoff(100); got > time.Second {
+		t.Fatalf("retryBackoff(100); got %v; want it capped", got)
+	}
+}
+
+func TestRetrierBounded(t *testing.T) {
+	var r retrier
+	start := time.Now()
+	n := 0
+	for r.again() {
+		n++
+	}
+	if n != upstreamAttempts-1 {
+		t.Fatalf("retries; got %d; want %d", n, upstreamAttempts-1)
+	}
+	if d := time.Since(start); d < 150*time.Millisecond {
+		t.Fatalf("backoff; waited %v; want at least 150ms (50+100)", d)
+	}
+}
+
+func TestRetryStatuses(t *testing.T) {
+	for status, want := range map[int]bool{200: false, 204: false, 400: false, 403: false, 404: false, 500: false, 502: false, 503: true, 504: false} {
+		if got := retryableStatus(status); got != want {
+			t.Fatalf("retryableStatus(%d); got %v; want %v", status, got, want)
+		}
+	}
+}
+
+func TestErrorRetryAfter(t *testing.T) {
+	ex := &exchange{cors: []byte("Access-Control-Allow-Origin: *\r\n")}
+	f := func(status int, want bool) {
+		t.Helper()
+		out := appendErrorResponseX(nil, "X", status, "m", []byte("id"), nil, false, ex.errHeaders(status), nil)
+		if got := bytes.Contains(out, []byte("\r\nRetry-After: 1\r\n")); got != want {
+			t.Fatalf("status %d: Retry-After present %v; want %v\n%s", status, got, want, out)
+		}
+		if !bytes.Contains(out, ex.cors) {
+			t.Fatalf("status %d: CORS lines lost\n%s", status, out)
+		}
+	}
+	f(503, true)
+	f(502, false)
+	f(504, false)
+	f(400, false)
+}
