@@ -271,6 +271,7 @@ func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		st.busy = false
 		st.continued = false
 		st.headStarted = false
+		st.bodyWait = false
 		c.SetContext(st)
 		st.setDeadline(s.cfg.IdleTimeout)
 		s.reg.add(st)

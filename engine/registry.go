@@ -21,6 +21,7 @@ type connState struct {
 	busy        bool // a request is being relayed; do not parse the next one
 	continued   bool // 100 Continue was sent for the current request
 	headStarted bool // bytes of a new head have arrived (header timeout runs)
+	bodyWait    bool // the head is complete and its small body is awaited (body timeout runs)
 	detaching   bool // the socket left gnet for a body; OnClose must not count it closed
 	closed      bool
 
@@ -72,6 +73,7 @@ type connState struct {
 // per-request flags and the current head's decisions are forgotten.
 func (st *connState) nextRequest() {
 	st.headStarted = false
+	st.bodyWait = false
 	st.continued = false
 	st.kidRefreshed = false
 	st.clearAuth()

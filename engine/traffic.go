@@ -232,7 +232,13 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 		if rt.Auth != nil && !ar.streaming {
 			st.authed, st.authFor, st.authRes = true, rt.Auth, ar
 		}
-		st.setDeadline(s.cfg.BodyTimeout)
+		if !st.bodyWait {
+			// Once per request: the whole small body must arrive within
+			// BodyTimeout, so a byte now and then does not keep it open
+			// (the spliced path asks as much of each pumpChunk).
+			st.bodyWait = true
+			st.setDeadline(s.cfg.BodyTimeout)
+		}
 		return gnet.None
 	}
 	// A large body, or a chunked one of unknown length: take the socket
