@@ -308,7 +308,7 @@ func (ex *exchange) call(ctx context.Context, method string, query []byte, hdrs 
 			if up.Reused && attempt == 0 && !up.Replied() && !isTimeout(err) {
 				continue
 			}
-			if retryableErr(err, up.Replied()) && r.again() {
+			if retryableErr(err, up.Replied()) && !createCall(method, query) && r.again() {
 				continue
 			}
 			r.done(ex.route, false)

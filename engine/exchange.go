@@ -314,7 +314,7 @@ func (ex *exchange) exchangeBuffered(ctx context.Context) int {
 			if up.Reused && attempt == 0 && !up.Replied() && !isTimeout(err) {
 				continue // the backend closed an idle connection: retry once on a new one
 			}
-			if retryableErr(err, up.Replied()) && ex.retry.again() {
+			if retryableErr(err, up.Replied()) && ex.replayable() && ex.retry.again() {
 				continue
 			}
 			upstreamErrors.Inc()

@@ -145,6 +145,16 @@ func (ex *exchange) retryBuffered() {
 // canRetry reports whether a buffered exchange has attempts left.
 func (ex *exchange) canRetry() bool { return ex.retry.tries < upstreamAttempts-1 }
 
+// replayable reports whether a request that failed without a reply may be
+// sent again. A CreateMultipartUpload may have created an upload the
+// client never learns of: it is retried only when refused or answered 503.
+func (ex *exchange) replayable() bool { return ex.op != opCreateMultipart }
+
+// createCall reports whether a backend call creates a multipart upload.
+func createCall(method string, query []byte) bool {
+	return method == "POST" && string(query) == "uploads"
+}
+
 // closeOrPut returns a connection whose reply was read in full to the pool,
 // unless the reply asked to close it.
 func closeOrPut(p *upstream.Pool, up *upstream.Conn, resp *httpparse.Response) {

@@ -85,3 +85,15 @@ func TestErrorRetryAfter(t *testing.T) {
 	f(504, false)
 	f(400, false)
 }
+
+func TestReplayable(t *testing.T) {
+	for o, want := range map[op]bool{opPutObject: true, opUploadPart: true, opCompleteMultipart: true, opCreateMultipart: false} {
+		ex := &exchange{op: o}
+		if got := ex.replayable(); got != want {
+			t.Fatalf("%s: replayable %v; want %v", o, got, want)
+		}
+	}
+	if !createCall("POST", []byte("uploads")) || createCall("PUT", []byte("partNumber=1&uploadId=x")) || createCall("POST", []byte("uploadId=x")) {
+		t.Fatal("createCall misclassifies the multipart calls")
+	}
+}

@@ -291,7 +291,7 @@ func (s *Server) linkClosed(l *link) {
 		ex.retried = true
 		relayRetried.Inc()
 		go ex.relayBuffered()
-	case ex.canRetry():
+	case ex.canRetry() && ex.replayable():
 		// Reset or closed before any reply: nothing can have been stored,
 		// and the body is in memory. A worker waits and retries (retry.go).
 		go ex.retryBuffered()
