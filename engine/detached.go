@@ -212,7 +212,10 @@ func (ex *exchange) pumpBody(tcp clientConn, up *upstream.Conn, n int64) error {
 		chunk := min(n, pumpChunk)
 		d := time.Now().Add(s.cfg.BodyTimeout)
 		_ = tcp.SetReadDeadline(d)
-		_ = up.SetWriteDeadline(d)
+		// The backend's write deadline is a little later: a byte read
+		// just before d is still written, so a stalled client is reported
+		// as the client's timeout (400), never as the backend's (504).
+		_ = up.SetWriteDeadline(d.Add(time.Second))
 		var m int64
 		var err error
 		if pp != nil {

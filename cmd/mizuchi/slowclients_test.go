@@ -19,7 +19,7 @@ import (
 
 const (
 	slowBucket      = "slow"
-	slowTimeout     = 3 * time.Second // -header-timeout and -body-timeout
+	slowTimeout     = 4 * time.Second // -header-timeout and -body-timeout
 	headerTricklers = 1000
 	bodyTricklers   = 200 // half with a small (in-loop) body, half spliced
 )
@@ -193,10 +193,14 @@ func TestE2ESlowClients(t *testing.T) {
 	factor := float64(with) / float64(base)
 	t.Logf("well-behaved PutObject median: %v alone (%d PUTs), %v beside %d trickling heads and %d trickling bodies (%d PUTs, %v after opening them in %v; %v connections active): factor %.2f",
 		base, nBase, with, headerTricklers, bodyTricklers, nWith, window.Round(time.Millisecond), opened.Round(time.Millisecond), active, factor)
-	if active < headerTricklers {
+	switch {
+	case opened > slowTimeout/2:
+		// A very busy machine: the first slow connections were cut off
+		// before the measurement; the figure above says little.
+		t.Logf("opening the crowd took %v; latency bound not checked", opened)
+	case active < headerTricklers:
 		t.Fatalf("only %v connections active while the crowd trickled; want at least %d", active, headerTricklers)
-	}
-	if factor > 3 && with-base > 20*time.Millisecond {
+	case factor > 3 && with-base > 20*time.Millisecond:
 		t.Fatalf("the slow crowd slowed a well-behaved client down %.2fx (%v -> %v); want at most 3x", factor, base, with)
 	}
 
@@ -309,7 +313,7 @@ func TestE2EClientResetMidBody(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Let the gateway start relaying before the reset.
-			inflight := "mizuchi_requests_inflight"
+			inflight := "mizuchi_connections_detached" // spliced by a worker
 			if size < 256<<10 {
 				inflight = "mizuchi_connections_active"
 			}
