@@ -2,15 +2,18 @@ package engine
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/mizuchi-gw/mizuchi/pipes"
+	"github.com/mizuchi-gw/mizuchi/upstream"
 )
 
 func TestRetryableErr(t *testing.T) {
@@ -95,5 +98,49 @@ func TestReplayable(t *testing.T) {
 	}
 	if !createCall("POST", []byte("uploads")) || createCall("PUT", []byte("partNumber=1&uploadId=x")) || createCall("POST", []byte("uploadId=x")) {
 		t.Fatal("createCall misclassifies the multipart calls")
+	}
+}
+
+// TestGetConnRetriesRefusedDial: a refused dial is retried with backoff;
+// a backend that starts listening meanwhile is reached, one that does not
+// is given up on after upstreamAttempts dials.
+func TestGetConnRetriesRefusedDial(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // the port now refuses
+	rt := &Route{Name: "r", Endpoint: upstream.NewEndpoint("http", addr, addr, "us-east-1", "b", "", true, nil, upstream.PoolConfig{})}
+
+	var r retrier
+	start := time.Now()
+	if _, err := getConn(context.Background(), rt, &r); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("getConn to a closed port; got %v; want ECONNREFUSED", err)
+	}
+	if r.tries != upstreamAttempts-1 || time.Since(start) < 150*time.Millisecond {
+		t.Fatalf("getConn gave up after %d retries in %v; want %d retries and at least 150ms", r.tries, time.Since(start), upstreamAttempts-1)
+	}
+
+	// The backend comes back during the backoff.
+	var ln2 net.Listener
+	listening := make(chan error, 1)
+	time.AfterFunc(20*time.Millisecond, func() {
+		var err error
+		ln2, err = net.Listen("tcp", addr)
+		listening <- err
+	})
+	r = retrier{}
+	up, err := getConn(context.Background(), rt, &r)
+	if lerr := <-listening; lerr != nil {
+		t.Skipf("cannot listen on %s again: %v", addr, lerr)
+	}
+	defer ln2.Close()
+	if err != nil {
+		t.Fatalf("getConn after the backend came back; got %v", err)
+	}
+	up.Close()
+	if r.tries < 1 {
+		t.Fatalf("getConn reached the backend without a retry; the first dial should have been refused")
 	}
 }
