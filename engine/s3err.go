@@ -26,7 +26,6 @@ var (
 	errURITooLong         = &s3Error{"RequestURITooLong", 414, "Your request line exceeds the maximum allowed size."}
 	errVersionUnsupported = &s3Error{"HttpVersionNotSupported", 505, "The HTTP version is not supported."}
 	errInternal           = &s3Error{"InternalError", 500, "We encountered an internal error. Please try again."}
-	errUnavailable        = &s3Error{"ServiceUnavailable", 503, "The backend is unreachable. Please try again."}
 	errSlowDown           = &s3Error{"SlowDown", 503, "Please reduce your request rate."}
 	errRequestTimeout     = &s3Error{"RequestTimeout", 400, "Your socket connection to the server was not read from or written to within the timeout period."}
 	errIncompleteBody     = &s3Error{"IncompleteBody", 400, "You did not provide the number of bytes specified by the Content-Length HTTP header."}
