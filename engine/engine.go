@@ -21,7 +21,9 @@ import (
 	"github.com/mizuchi-gw/mizuchi/upstream"
 )
 
-// Config tunes the engine. Zero values mean the documented defaults.
+// Config tunes the engine. Zero values mean the documented defaults. The
+// fields that are also in Tunables are the starting values; a reload
+// changes them with Server.SetTunables.
 type Config struct {
 	Addr            string        // listen address, e.g. "127.0.0.1:8080" (required)
 	Loops           int           // gnet event loops; 0 = GOMAXPROCS
