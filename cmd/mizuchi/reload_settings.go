@@ -31,6 +31,8 @@ var restartKeys = []struct {
 	{"server.tls", func(c *config.Config) any { return c.Server.TLS.Enabled() }},
 	{"metrics.enabled", func(c *config.Config) any { return c.Metrics.Enabled }},
 	{"metrics.port", func(c *config.Config) any { return c.Metrics.Port }},
+	// The exporter is set up once (tracing.go; it also logs its own warning).
+	{"tracing", func(c *config.Config) any { return c.Tracing }},
 }
 
 // reloadedKeys are the key paths (or section prefixes ending in '.') a
@@ -54,10 +56,8 @@ var reloadedKeys = []string{
 }
 
 // inertKeys are accepted and validated but have no effect in this build,
-// at start or on reload (see config.Ignored).
-var inertKeys = []string{
-	"tracing.",
-}
+// at start or on reload (see config.Ignored). None today.
+var inertKeys = []string{}
 
 // tunablesFrom returns the engine settings a reload applies. Settings
 // without a configuration key (the upstream timeout, the engine's object
