@@ -29,6 +29,9 @@ var restartKeys = []struct {
 	{"server.zero_copy.pipe_buffer_size", func(c *config.Config) any { return c.Server.ZeroCopy.PipeBufferSize }},
 	// Turning TLS on or off; new certificate files are reloaded.
 	{"server.tls", func(c *config.Config) any { return c.Server.TLS.Enabled() }},
+	// Fixed in engine.Config at start (config/proxy.go).
+	{"server.proxy_protocol.trusted", func(c *config.Config) any { return c.Server.ProxyProtocol.Trusted }},
+	{"server.trusted_proxies", func(c *config.Config) any { return c.Server.TrustedProxies }},
 	{"metrics.enabled", func(c *config.Config) any { return c.Metrics.Enabled }},
 	{"metrics.port", func(c *config.Config) any { return c.Metrics.Port }},
 	// The exporter is set up once (tracing.go; it also logs its own warning).

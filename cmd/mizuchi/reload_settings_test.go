@@ -65,6 +65,8 @@ func TestRestartNeeded(t *testing.T) {
 	f(func(c *config.Config) { c.Server.TLS.CertFile, c.Server.TLS.KeyFile = "c", "k" }, "server.tls")
 	f(func(c *config.Config) { c.Metrics.Enabled = !c.Metrics.Enabled; c.Metrics.Port++ }, "metrics.enabled", "metrics.port")
 	f(func(c *config.Config) { c.Tracing.OTLP.Headers = map[string]string{"k": "v"} }, "tracing")
+	f(func(c *config.Config) { c.Server.ProxyProtocol.Trusted = []string{"10.0.0.0/8"} }, "server.proxy_protocol.trusted")
+	f(func(c *config.Config) { c.Server.TrustedProxies = []string{"10.0.0.1"} }, "server.trusted_proxies")
 	f(func(c *config.Config) {
 		c.Server.MaxHeaderBytes, c.Server.MaxConnections, c.Server.IdleTimeout = 1024, 5, time.Second
 		c.Server.HeaderTimeout, c.Server.BodyTimeout, c.Server.SpliceThreshold = time.Second, time.Second, 1
