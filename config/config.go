@@ -132,8 +132,8 @@ type Bucket struct {
 	PathPrefix string `yaml:"path_prefix"`
 	// S3 is the upstream backend.
 	S3 S3 `yaml:"s3"`
-	// Auth is authentication; parsed and validated, not implemented in this
-	// build (see Unsupported). Default: off.
+	// Auth is authentication by SigV4 and/or JWT, verified on the event
+	// loop before any body byte moves. Default: off (anonymous route).
 	Auth Auth `yaml:"auth"`
 	// Authz is authorization by OPA (embedded or server) and/or OpenFGA,
 	// after authentication. Default: off.

@@ -40,7 +40,9 @@
 // api_token, relation, object_type, user_type, object, timeout_ms,
 // cache_deny_ttl_seconds} and buckets[].allow_head. testdata/example.yaml
 // shows every key with its default; testdata/policy/mizuchi.rego is an
-// example policy for embedded OPA or an OPA server.
+// example policy for embedded OPA or an OPA server. docs/CONFIG.md is the
+// operator's reference: one row per key (Keys), with type and default,
+// checked against these structs by doc_test.go.
 //
 // Differences from the original, all stricter: unknown keys are errors (the
 // original ignored them), an unset ${VAR} without default is an error (the

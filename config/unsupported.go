@@ -2,13 +2,12 @@ package config
 
 import "fmt"
 
-// Unsupported lists, by key path, features that are configured but not
-// implemented in this build. The binary must refuse to start (or to reload)
-// when it is not empty rather than serve without them: a route configured
-// with authentication, authorization or upload limits must never be served
-// without them. STS credentials are verified on routes with
-// authentication only: a role that names a route without it is listed
-// (its sessions would not be checked at all).
+// Unsupported lists, by key path, combinations of settings this build
+// cannot serve safely. The binary must refuse to start (or to reload) when
+// it is not empty rather than serve them unprotected. Today: STS
+// credentials are verified on routes with authentication only, so a role
+// that names a route without it is listed (its sessions would not be
+// checked at all).
 func (c *Config) Unsupported() []string {
 	var out []string
 	if s := c.STS; s != nil && s.Enabled {

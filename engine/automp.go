@@ -133,7 +133,7 @@ func (b *bodySource) read(p []byte) (int, error) {
 				b.eof = true
 				continue
 			}
-			_ = b.tcp.SetReadDeadline(time.Now().Add(ex.s.cfg.BodyTimeout))
+			_ = b.tcp.SetReadDeadline(time.Now().Add(ex.s.tun().BodyTimeout))
 			n, err := b.tcp.Read(p[:min(int64(len(p)), b.remaining)])
 			b.remaining -= int64(n)
 			if n > 0 {
@@ -144,7 +144,7 @@ func (b *bodySource) read(p []byte) (int, error) {
 		src := b.pre
 		b.pre = nil
 		if len(src) == 0 {
-			_ = b.tcp.SetReadDeadline(time.Now().Add(ex.s.cfg.BodyTimeout))
+			_ = b.tcp.SetReadDeadline(time.Now().Add(ex.s.tun().BodyTimeout))
 			n, err := b.tcp.Read(b.raw)
 			if n == 0 {
 				return 0, &pipes.SideError{Src: true, Err: err}
@@ -294,7 +294,7 @@ func (ex *exchange) call(ctx context.Context, method string, query []byte, hdrs 
 			return err
 		}
 		t0 := time.Now()
-		deadline := t0.Add(s.cfg.UpstreamTimeout)
+		deadline := t0.Add(s.tun().UpstreamTimeout)
 		_ = up.SetWriteDeadline(deadline)
 		iov := net.Buffers{head, body}
 		_, err = iov.WriteTo(up)
@@ -457,7 +457,7 @@ func (ex *exchange) pumpMultipart(tcp net.Conn, writeOut func()) (keep bool) {
 	}
 
 	if ex.expect100 {
-		_ = tcp.SetWriteDeadline(time.Now().Add(s.cfg.BodyTimeout))
+		_ = tcp.SetWriteDeadline(time.Now().Add(s.tun().BodyTimeout))
 		if _, err := tcp.Write(continue100); err != nil {
 			abort("client gone before the body", err)
 			ex.finish(499)

@@ -118,7 +118,7 @@ func (ex *exchange) pumpDecoded(tcp clientConn, up *upstream.Conn, pre []byte, r
 		if ex.rechunk {
 			// The trailer is held back instead of the last byte.
 			ex.rcBuf = ex.rc.frame(ex.rcBuf[:0], dec)
-			_ = up.SetWriteDeadline(time.Now().Add(s.cfg.BodyTimeout))
+			_ = up.SetWriteDeadline(time.Now().Add(s.tun().BodyTimeout))
 			n, err := up.Write(ex.rcBuf)
 			bytesCopied.Add(n)
 			if err != nil {
@@ -132,7 +132,7 @@ func (ex *exchange) pumpDecoded(tcp clientConn, up *upstream.Conn, pre []byte, r
 		}
 		ex.iov = append(ex.iov, dec[:len(dec)-1])
 		iov := ex.iov
-		_ = up.SetWriteDeadline(time.Now().Add(s.cfg.BodyTimeout))
+		_ = up.SetWriteDeadline(time.Now().Add(s.tun().BodyTimeout))
 		n, err := iov.WriteTo(up)
 		bytesCopied.Add(int(n))
 		held[0], hasHeld = dec[len(dec)-1], true
@@ -196,7 +196,7 @@ func (ex *exchange) pumpDecoded(tcp clientConn, up *upstream.Conn, pre []byte, r
 		if !ex.teChunked {
 			want = min(want, remaining)
 		}
-		_ = tcp.SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout))
+		_ = tcp.SetReadDeadline(time.Now().Add(s.tun().BodyTimeout))
 		m, err := tcp.Read(in[:want])
 		if !ex.teChunked {
 			remaining -= int64(m)
@@ -216,13 +216,13 @@ func (ex *exchange) pumpDecoded(tcp clientConn, up *upstream.Conn, pre []byte, r
 	if ex.rechunk {
 		name, value := ex.dec.Checksum()
 		ex.rcBuf = ex.rc.finish(ex.rcBuf[:0], name, value)
-		_ = up.SetWriteDeadline(time.Now().Add(s.cfg.BodyTimeout))
+		_ = up.SetWriteDeadline(time.Now().Add(s.tun().BodyTimeout))
 		if _, err := up.Write(ex.rcBuf); err != nil {
 			return &pipes.SideError{Src: false, Err: err}
 		}
 	}
 	if hasHeld {
-		_ = up.SetWriteDeadline(time.Now().Add(s.cfg.BodyTimeout))
+		_ = up.SetWriteDeadline(time.Now().Add(s.tun().BodyTimeout))
 		if _, err := up.Write(held[:]); err != nil {
 			return &pipes.SideError{Src: false, Err: err}
 		}

@@ -69,7 +69,7 @@ func (ex *exchange) pumpDetached(tcp clientConn) (keep bool) {
 	s := ex.s
 	ctx := context.Background()
 	writeOut := func() {
-		_ = tcp.SetWriteDeadline(time.Now().Add(s.cfg.BodyTimeout))
+		_ = tcp.SetWriteDeadline(time.Now().Add(s.tun().BodyTimeout))
 		_, _ = tcp.Write(ex.out)
 	}
 	if !ex.authorizeDetached() {
@@ -98,7 +98,7 @@ func (ex *exchange) pumpDetached(tcp clientConn) (keep bool) {
 	t0 := time.Now()
 	pre := ex.buf[ex.headLen:]
 	remaining := ex.req.ContentLength - int64(len(pre))
-	_ = up.SetWriteDeadline(t0.Add(s.cfg.BodyTimeout))
+	_ = up.SetWriteDeadline(t0.Add(s.tun().BodyTimeout))
 	raw := pre
 	if ex.streaming {
 		raw = nil // decoded below, after 100 Continue
@@ -115,7 +115,7 @@ func (ex *exchange) pumpDetached(tcp clientConn) (keep bool) {
 	}
 	bytesCopied.Add(len(raw))
 	if ex.expect100 {
-		_ = tcp.SetWriteDeadline(time.Now().Add(s.cfg.BodyTimeout))
+		_ = tcp.SetWriteDeadline(time.Now().Add(s.tun().BodyTimeout))
 		if _, err := tcp.Write(continue100); err != nil {
 			up.Abort()
 			clientAborts.Inc()
@@ -167,7 +167,7 @@ func (ex *exchange) pumpDetached(tcp clientConn) (keep bool) {
 		writeOut()
 		return false
 	}
-	respBody, err := up.ReadResponse(&ex.resp, time.Now().Add(s.cfg.UpstreamTimeout))
+	respBody, err := up.ReadResponse(&ex.resp, time.Now().Add(s.tun().UpstreamTimeout))
 	if err != nil {
 		up.Close()
 		upstreamErrors.Inc()
@@ -210,7 +210,7 @@ func (ex *exchange) pumpBody(tcp clientConn, up *upstream.Conn, n int64) error {
 	}
 	for n > 0 {
 		chunk := min(n, pumpChunk)
-		d := time.Now().Add(s.cfg.BodyTimeout)
+		d := time.Now().Add(s.tun().BodyTimeout)
 		_ = tcp.SetReadDeadline(d)
 		// The backend's write deadline is a little later: a byte read
 		// just before d is still written, so a stalled client is reported

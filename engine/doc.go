@@ -254,6 +254,15 @@
 // costs no map lookup and no string building (metrics_alloc_test.go).
 // docs/METRICS.md lists every series.
 //
+// # Reloading
+//
+// Routes (SetRouter) and the settings in Tunables (SetTunables: head size,
+// timeouts, connection cap, splice threshold) are swapped through atomic
+// pointers; the loop loads each once per read event, so a reload applies
+// to what starts afterwards and costs the hot path one atomic load and no
+// allocation. A request keeps the route and limits it was accepted under.
+// Listener, loops and the pipe pool are fixed at New.
+//
 // # Detaching: what it costs and why it was chosen
 //
 // gnet reads every socket it polls and has no API to pause one, so a socket

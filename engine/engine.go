@@ -21,7 +21,9 @@ import (
 	"github.com/mizuchi-gw/mizuchi/upstream"
 )
 
-// Config tunes the engine. Zero values mean the documented defaults.
+// Config tunes the engine. Zero values mean the documented defaults. The
+// fields that are also in Tunables are the starting values; a reload
+// changes them with Server.SetTunables.
 type Config struct {
 	Addr            string        // listen address, e.g. "127.0.0.1:8080" (required)
 	Loops           int           // gnet event loops; 0 = GOMAXPROCS
@@ -111,9 +113,8 @@ type Server struct {
 	stopping atomic.Bool
 	done     chan struct{}
 
-	// maxBuffered bounds what gnet may hold for one connection while the
-	// loop waits (a small body, or pipelined bytes behind a busy request).
-	maxBuffered int
+	// tunPtr holds the settings a reload may change (tunables.go).
+	tunPtr atomic.Pointer[Tunables]
 }
 
 // New returns a Server serving routes.
@@ -129,17 +130,17 @@ func New(cfg Config, router *Router) (*Server, error) {
 		cfg.TLS = tlsConfig(cfg.TLS)
 	}
 	s := &Server{
-		cfg:         cfg,
-		log:         cfg.Logger,
-		keys:        sigv4.NewKeyCache(1024),
-		clientKeys:  sigv4.NewKeyCache(4096),
-		booted:      make(chan struct{}),
-		autoMP:      make(chan struct{}, maxAutoMultipart),
-		done:        make(chan struct{}),
-		maxBuffered: cfg.MaxHeadSize + int(cfg.SpliceThreshold) + 64<<10,
+		cfg:        cfg,
+		log:        cfg.Logger,
+		keys:       sigv4.NewKeyCache(1024),
+		clientKeys: sigv4.NewKeyCache(4096),
+		booted:     make(chan struct{}),
+		autoMP:     make(chan struct{}, maxAutoMultipart),
+		done:       make(chan struct{}),
 	}
+	s.SetTunables(cfg.tunables())
 	s.SetRouter(router)
-	s.scratch.New = func() any { return &loopScratch{req: httpparse.Request{MaxHeadSize: cfg.MaxHeadSize}} }
+	s.scratch.New = func() any { return &loopScratch{} }
 	s.builders.New = func() any { return upstream.NewBuilder(s.keys) }
 	s.exchanges.New = func() any {
 		ex := &exchange{s: s}
@@ -273,7 +274,7 @@ func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		st.headStarted = false
 		st.bodyWait = false
 		c.SetContext(st)
-		st.setDeadline(s.cfg.IdleTimeout)
+		st.setDeadline(s.tun().IdleTimeout)
 		s.reg.add(st)
 		return nil, gnet.None
 	}
@@ -285,7 +286,7 @@ func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		var id [16]byte
 		return appendErrorResponse(nil, errSlowDown.Code, errSlowDown.Status, "The gateway is shutting down.", appendRequestID(id[:0]), nil, true), gnet.Close
 	}
-	if activeConns.Load() >= int64(s.cfg.MaxConns) {
+	if activeConns.Load() >= int64(s.tun().MaxConns) {
 		connsRejected.Inc()
 		var id [16]byte
 		return appendErrorResponse(nil, errSlowDown.Code, errSlowDown.Status, errSlowDown.Message, appendRequestID(id[:0]), nil, true), gnet.Close
@@ -300,7 +301,7 @@ func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	}
 	s.openClient(c, st)
 	c.SetContext(st)
-	st.setDeadline(s.cfg.IdleTimeout)
+	st.setDeadline(s.tun().IdleTimeout)
 	s.reg.add(st)
 	return nil, gnet.None
 }

@@ -162,7 +162,7 @@ func (s *Server) putExchange(ex *exchange) {
 
 // parseHead parses the copied head into ex.req and decodes the key.
 func (ex *exchange) parseHead() error {
-	ex.req.MaxHeadSize = ex.s.cfg.MaxHeadSize
+	ex.req.MaxHeadSize = ex.headLen // accepted on the loop; a reload since must not refuse it
 	if _, err := ex.req.Parse(ex.buf[:ex.headLen]); err != nil {
 		return err // cannot happen: the loop parsed the same bytes
 	}
@@ -270,7 +270,7 @@ func (ex *exchange) onWritten(c gnet.Conn, err error) error {
 	if closeConn {
 		return c.Close()
 	}
-	st.setDeadline(s.cfg.IdleTimeout)
+	st.setDeadline(s.tun().IdleTimeout)
 	if c.InboundBuffered() > 0 {
 		return c.Wake(nil)
 	}
@@ -296,7 +296,7 @@ func (ex *exchange) exchangeBuffered(ctx context.Context) int {
 			return ex.fail(errBadGateway, "cannot reach backend", err)
 		}
 		t0 := time.Now()
-		deadline := t0.Add(ex.s.cfg.UpstreamTimeout)
+		deadline := t0.Add(ex.s.tun().UpstreamTimeout)
 		_ = up.SetWriteDeadline(deadline)
 		ex.iov = append(ex.iov[:0], ex.head, body)
 		iov := ex.iov

@@ -86,7 +86,7 @@ func (s *Server) proxyHeader(c gnet.Conn, st *connState, buf []byte) (rest []byt
 	if len(rest) == 0 {
 		// The balancer sends the header at once; the request may come later.
 		st.headStarted = false
-		st.setDeadline(s.cfg.IdleTimeout)
+		st.setDeadline(s.tun().IdleTimeout)
 		return nil, gnet.None, false
 	}
 	return rest, gnet.None, true
@@ -144,7 +144,7 @@ func (f *tlsFront) readProxy(raw *net.TCPConn) (conn net.Conn, client netip.Addr
 		s.refuseProxy(proxyUntrusted, peer, "peer is not in server.proxy_protocol.trusted")
 		return nil, netip.Addr{}, false
 	}
-	_ = raw.SetReadDeadline(time.Now().Add(s.cfg.HeaderTimeout))
+	_ = raw.SetReadDeadline(time.Now().Add(s.tun().HeaderTimeout))
 	defer raw.SetReadDeadline(time.Time{})
 	buf := make([]byte, httpparse.MaxProxyHeaderLen)
 	got := 0

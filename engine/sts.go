@@ -179,7 +179,7 @@ func (s *Server) serveSTS(c gnet.Conn, st *connState, sc *loopScratch, headLen i
 			st.continued = true
 			_, _ = c.Write(continue100)
 		}
-		st.setDeadline(s.cfg.BodyTimeout)
+		st.setDeadline(s.tun().BodyTimeout)
 		return gnet.None
 	}
 	call := &stsCall{s: s, st: st, iss: ep.Issuer, method: string(req.Method), close: req.Close, start: time.Now()}
@@ -283,7 +283,7 @@ func (call *stsCall) written(c gnet.Conn, err error) error {
 	if call.close || err != nil {
 		return c.Close()
 	}
-	st.setDeadline(s.cfg.IdleTimeout)
+	st.setDeadline(s.tun().IdleTimeout)
 	if c.InboundBuffered() > 0 {
 		return c.Wake(nil)
 	}

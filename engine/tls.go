@@ -124,7 +124,7 @@ func (f *tlsFront) serve() {
 			continue
 		}
 		backoff = 0
-		if tlsConns.Load() >= int64(f.s.cfg.MaxConns) {
+		if tlsConns.Load() >= int64(f.s.tun().MaxConns) {
 			connsRejected.Inc()
 			c.Close()
 			continue
@@ -148,7 +148,7 @@ func (f *tlsFront) serveConn(raw *net.TCPConn) {
 		}
 	}
 	tc := tls.Server(conn, f.cfg)
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.HeaderTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), s.tun().HeaderTimeout)
 	err := tc.HandshakeContext(ctx)
 	cancel()
 	if err != nil {
@@ -236,7 +236,7 @@ func (f *tlsFront) pump(tc *tls.Conn, raw *net.TCPConn, inner *net.UnixConn) {
 	for {
 		n, err := inner.Read(buf)
 		if n > 0 {
-			_ = raw.SetWriteDeadline(time.Now().Add(s.cfg.BodyTimeout))
+			_ = raw.SetWriteDeadline(time.Now().Add(s.tun().BodyTimeout))
 			if _, werr := tc.Write(buf[:n]); werr != nil {
 				break
 			}

@@ -40,6 +40,7 @@ func selfSigned(t testing.TB) tls.Certificate {
 func pumpPair(t testing.TB) (client *tls.Conn, engineEnd *net.UnixConn) {
 	t.Helper()
 	s := &Server{cfg: Config{BodyTimeout: time.Minute, HeaderTimeout: 10 * time.Second}}
+	s.SetTunables(s.cfg.tunables())
 	f := &tlsFront{s: s, cfg: tlsConfig(&tls.Config{Certificates: []tls.Certificate{selfSigned(t)}})}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -64,8 +64,9 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	default:
 		return gnet.Close
 	}
+	tn := s.tun()
 	if st.busy || st.authWait.Load() {
-		if c.InboundBuffered() > s.maxBuffered {
+		if c.InboundBuffered() > tn.maxBuffered {
 			return gnet.Close
 		}
 		return gnet.None
@@ -76,7 +77,7 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	}
 	if !st.headStarted {
 		st.headStarted = true
-		st.setDeadline(s.cfg.HeaderTimeout)
+		st.setDeadline(tn.HeaderTimeout)
 	}
 	if st.proxyWait {
 		var act gnet.Action
@@ -89,6 +90,7 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	defer s.scratch.Put(sc)
 	sc.role = ""
 	req := &sc.req
+	req.MaxHeadSize = tn.MaxHeadSize
 	n, err := req.Parse(buf) // Parse resets req
 	if err != nil {
 		if errors.Is(err, httpparse.ErrNeedMore) {
@@ -158,7 +160,7 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 		return s.refuse(c, st, sc, n, rt.m, o, errMissingLength)
 	case o == opPutObject && req.ContentLength > maxMultipartObject:
 		return s.refuse(c, st, sc, n, rt.m, o, errEntityTooLarge)
-	case o != opPutObject && req.ContentLength > s.cfg.MaxObjectSize:
+	case o != opPutObject && req.ContentLength > tn.MaxObjectSize:
 		return s.refuse(c, st, sc, n, rt.m, o, errEntityTooLarge)
 	}
 	decodedLen := int64(-1)
@@ -169,7 +171,7 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 		}
 	}
 	if ar.autoMP {
-		bodyLen = s.cfg.SpliceThreshold // always detached
+		bodyLen = tn.SpliceThreshold // always detached
 	}
 	// Key, stored key, sealed upload id and limits: before authorization,
 	// 100 Continue, any body byte and any backend connection.
@@ -186,7 +188,7 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	var dec *authz.Result
 	var az authzStep
 	if rt.Authz != nil {
-		detach := req.Chunked || ar.autoMP || (int64(len(buf)) < total && bodyLen >= s.cfg.SpliceThreshold)
+		detach := req.Chunked || ar.autoMP || (int64(len(buf)) < total && bodyLen >= tn.SpliceThreshold)
 		st.tr.authzBegin()
 		az = s.authorize(c, st, sc, rt, o, sc.key, &ar, decodedLen, detach)
 		st.tr.authzEnd(&az)
@@ -223,7 +225,7 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 		go ex.relayBuffered()
 		return gnet.None
 	}
-	if !req.Chunked && !ar.autoMP && bodyLen < s.cfg.SpliceThreshold {
+	if !req.Chunked && !ar.autoMP && bodyLen < tn.SpliceThreshold {
 		// A small body: wait for it in gnet's buffer (bounded by maxBuffered).
 		if req.Expect100 && !st.continued {
 			st.continued = true
@@ -237,7 +239,7 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 			// BodyTimeout, so a byte now and then does not keep it open
 			// (the spliced path asks as much of each pumpChunk).
 			st.bodyWait = true
-			st.setDeadline(s.cfg.BodyTimeout)
+			st.setDeadline(tn.BodyTimeout)
 		}
 		return gnet.None
 	}
@@ -336,7 +338,7 @@ func (s *Server) refuseWith(c gnet.Conn, st *connState, sc *loopScratch, headLen
 func (s *Server) answeredOnLoop(c gnet.Conn, st *connState, consumed int) gnet.Action {
 	_, _ = c.Discard(consumed)
 	st.nextRequest()
-	st.setDeadline(s.cfg.IdleTimeout)
+	st.setDeadline(s.tun().IdleTimeout)
 	if c.InboundBuffered() > 0 {
 		_ = c.Wake(nil)
 	}
@@ -386,7 +388,7 @@ func (s *Server) bodyMode(rt *Route, o op, req *httpparse.Request, ar *authResul
 	switch {
 	case ar.streaming || isStreamingSigned(ph) || bytes.Equal(ph, streamingUnsignedTrailer):
 		// aws-chunked: below.
-	case o == opPutObject && (req.Chunked || req.ContentLength > rt.Upload.threshold() || req.ContentLength > s.cfg.MaxObjectSize):
+	case o == opPutObject && (req.Chunked || req.ContentLength > rt.Upload.threshold() || req.ContentLength > s.tun().MaxObjectSize):
 		ar.autoMP = true
 		return -1, nil
 	}
@@ -412,7 +414,7 @@ func (s *Server) bodyMode(rt *Route, o op, req *httpparse.Request, ar *authResul
 	if !ok {
 		return -1, errNoDecodedLength
 	}
-	if n > s.cfg.MaxObjectSize {
+	if n > s.tun().MaxObjectSize {
 		return -1, errEntityTooLarge
 	}
 	return n, nil

@@ -121,7 +121,7 @@ func (s *Server) relayInLoop(st *connState, ex *exchange) bool {
 	ex.iov = append(ex.iov[:0], ex.head, body)
 	l.ex, ex.link = ex, l
 	l.rbuf = l.rbuf[:0]
-	l.deadline = now + int64(s.cfg.UpstreamTimeout)
+	l.deadline = now + int64(s.tun().UpstreamTimeout)
 	ex.upStart = time.Now()
 	bytesCopied.Add(len(body))
 	relayLoop.Inc()

@@ -291,7 +291,7 @@ func uploadS3cmd(ctx context.Context, t *testing.T, j *clientJob) error {
 }
 
 // uploadRclone runs `rclone copyto` with an S3 remote (provider Other) and
-// the flags the README documents: --s3-no-check-bucket always (rclone would
+// the flags docs/CLIENTS.md documents: --s3-no-check-bucket always (rclone would
 // create the bucket), --no-check-dest and --s3-no-head on a route without
 // allow_head (rclone HEADs the key before and after the upload).
 func uploadRclone(ctx context.Context, t *testing.T, j *clientJob, flags ...string) error {

@@ -133,7 +133,7 @@ func (d *devBackend) stop() {
 }
 
 func (d *devBackend) printHowTo(w io.Writer, cfg *config.Config) {
-	url := "http://" + cfg.Server.Address
+	url := "http://" + dialable(cfg.Server.Address)
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nMizuchi development gateway (auth off; do not expose it)\n")
 	fmt.Fprintf(&b, "  S3 endpoint:  %s   bucket \"uploads\"\n", url)
@@ -145,6 +145,21 @@ func (d *devBackend) printHowTo(w io.Writer, cfg *config.Config) {
 	fmt.Fprintf(&b, "  AWS_ACCESS_KEY_ID=dev AWS_SECRET_ACCESS_KEY=dev AWS_DEFAULT_REGION=us-east-1 \\\n")
 	fmt.Fprintf(&b, "    aws s3 cp ./file.txt s3://uploads/file.txt --endpoint-url %s\n", url)
 	fmt.Fprintf(&b, "  curl -T ./file.txt %s/uploads/file.txt\n", url)
-	fmt.Fprintf(&b, "\nLarge files go up as multipart uploads (the AWS CLI does that above 8 MiB).\n\n")
+	fmt.Fprintf(&b, "\nLarge files go up as multipart uploads (the AWS CLI does that above 8 MiB; a single PUT\n")
+	fmt.Fprintf(&b, "above 5 GiB, or curl -T - of unknown length, is turned into one by the gateway).\n")
+	fmt.Fprintf(&b, "Other clients: docs/CLIENTS.md. Your own routes: -config FILE (docs/CONFIG.md). Ctrl-C stops.\n\n")
 	_, _ = io.WriteString(w, b.String())
+}
+
+// dialable replaces an unspecified listen host (0.0.0.0, ::, empty) with
+// 127.0.0.1, so the printed URLs work as they are.
+func dialable(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		return net.JoinHostPort("127.0.0.1", port)
+	}
+	return addr
 }

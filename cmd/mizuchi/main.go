@@ -192,7 +192,7 @@ func run(log *slog.Logger) error {
 	case <-srv.Booted():
 	}
 
-	rl := &reloader{log: log, srv: srv}
+	rl := &reloader{log: log, srv: srv, running: cfg}
 	var adm *admin
 	if cfg.Server.AdminAddress != "" {
 		adm, err = startAdmin(log, cfg.Server.AdminAddress, cfg.Metrics.Enabled, *pprofOn, srv, rl)

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -89,14 +90,22 @@ type reloader struct {
 	mu  sync.Mutex
 	log *slog.Logger
 	srv *engine.Server
+	// running is the configuration the process started with: the settings
+	// of restartKeys are compared against it, so every reload names the
+	// ones that still wait for a restart.
+	running *config.Config
 }
 
 // reload re-reads the configuration file and swaps the routes and the TLS
 // certificate atomically. A bad file (or an unreadable certificate) is
 // refused, the error says why, and the old configuration keeps serving.
-// Listener, loop and pipe settings, and turning TLS on or off, need a
-// restart. trigger ("SIGHUP", "http") goes to the log. On success the
-// summary is "configuration reloaded: N routes". Every reload of a file
+// The engine's Tunables (head size, timeouts, connection cap, splice
+// threshold) apply to what starts afterwards. Listener, loop and pipe
+// settings, and turning TLS on or off, need a restart (restartKeys): the
+// reload succeeds and names them. trigger ("SIGHUP", "http") goes to the
+// log. On success the summary is "configuration reloaded: N routes", then
+// "; restart needed: KEY, KEY" when restartKeys differ from the running
+// configuration. Every reload of a file
 // counts in mizuchi_config_reloads_total; development mode returns
 // errNoConfigFile and counts nothing.
 func (r *reloader) reload(ctx context.Context, trigger string) (summary string, err error) {
@@ -107,44 +116,46 @@ func (r *reloader) reload(ctx context.Context, trigger string) (summary string, 
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	t0 := time.Now()
-	n, err := r.swap(ctx)
+	n, pending, err := r.swap(ctx)
 	if err != nil {
 		reloadsFailure.Inc()
 		r.log.Error("reload refused; the previous configuration keeps serving", "trigger", trigger, "err", err)
 		return "", err
 	}
 	reloadsSuccess.Inc()
-	r.log.Info("configuration reloaded", "trigger", trigger, "routes", n, "took", time.Since(t0).Round(time.Millisecond).String())
-	return "configuration reloaded: " + strconv.Itoa(n) + " routes", nil
+	took := time.Since(t0).Round(time.Millisecond).String()
+	summary = "configuration reloaded: " + strconv.Itoa(n) + " routes"
+	if len(pending) > 0 {
+		keys := strings.Join(pending, ", ")
+		r.log.Warn("configuration reloaded", "trigger", trigger, "routes", n, "took", took, "restart_needed", keys)
+		return summary + "; restart needed: " + keys, nil
+	}
+	r.log.Info("configuration reloaded", "trigger", trigger, "routes", n, "took", took)
+	return summary, nil
 }
 
 // swap loads, builds and installs the configuration; it returns the number
-// of routes. Called with r.mu held.
-func (r *reloader) swap(ctx context.Context) (int, error) {
+// of routes and the keys that need a restart. Called with r.mu held.
+func (r *reloader) swap(ctx context.Context) (int, []string, error) {
 	cfg, hash, err := loadConfig(*configPath)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if u := cfg.Unsupported(); len(u) > 0 {
-		return 0, fmt.Errorf("configuration uses features this build does not implement: %v", u)
+		return 0, nil, fmt.Errorf("configuration uses features this build does not implement: %v", u)
 	}
 	var cert *tls.Certificate
-	if certs != nil {
-		if cfg.Server.TLS.Enabled() {
-			if cert, err = loadCert(&cfg.Server.TLS); err != nil {
-				return 0, err
-			}
-		} else {
-			r.log.Warn("server.tls was removed; TLS stays on until a restart")
+	if certs != nil && cfg.Server.TLS.Enabled() {
+		if cert, err = loadCert(&cfg.Server.TLS); err != nil {
+			return 0, nil, err
 		}
-	} else if cfg.Server.TLS.Enabled() {
-		r.log.Warn("server.tls was added; it takes effect on a restart")
 	}
 	rs, err := buildRouter(ctx, r.log, cfg)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	warnTracingChanged(r.log, &cfg.Tracing)
+	r.srv.SetTunables(tunablesFrom(cfg))
 	r.srv.SetRouter(rs.router)
 	if cert != nil {
 		certs.cur.Store(cert)
@@ -153,5 +164,9 @@ func (r *reloader) swap(ctx context.Context) (int, error) {
 		old.close()
 	}
 	configLoaded(hash)
-	return len(cfg.Buckets), nil
+	var pending []string
+	if r.running != nil {
+		pending = restartNeeded(r.running, cfg)
+	}
+	return len(cfg.Buckets), pending, nil
 }
