@@ -17,6 +17,9 @@ type Config struct {
 	// clients trade an OIDC token for short-lived SigV4 credentials. nil
 	// (no sts section) = off.
 	STS *STS `yaml:"sts"`
+	// AccessLog is the access log (config/accesslog.go). nil (no
+	// access_log section) = off.
+	AccessLog *AccessLog `yaml:"access_log"`
 
 	// DevDataDir is set only by Dev: the directory the embedded development
 	// S3 backend stores objects under. Empty for a loaded configuration.

@@ -46,6 +46,7 @@ func (c *Config) Validate() error {
 	}
 	c.validateTracing(v)
 	c.validateSTS(v)
+	c.validateAccessLog(v)
 	if len(v.errs) > 0 {
 		return joinErrors(v.errs)
 	}

@@ -173,7 +173,8 @@ func (ex *exchange) authorizeDetached() bool {
 		msg += ": " + r.Reason
 	}
 	hdr = append(hdr, ex.cors...)
-	ex.out = appendErrorResponseX(ex.out[:0], e.Code, e.Status, msg, ex.id, ex.req.Path, true, hdr, nil)
+	ex.acc.code = e.Code
+	ex.out = appendErrorResponseAs(ex.out[:0], ex.acc.json, e.Code, e.Status, msg, ex.id, ex.req.Path, true, hdr, nil)
 	ex.finish(e.Status)
 	return false
 }

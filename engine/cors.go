@@ -138,6 +138,7 @@ func (s *Server) preflight(c gnet.Conn, st *connState, sc *loopScratch, headLen 
 		return s.refuse(c, st, sc, headLen, rt.m, opPreflight, errCORSForbidden)
 	}
 	rt.m.count(opPreflight, 200)
+	s.logPreflight(c, sc, rt.Name)
 	_, _ = c.Write(sc.out)
 	if req.Close {
 		return gnet.Close

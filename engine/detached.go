@@ -200,6 +200,7 @@ func (ex *exchange) pumpBody(tcp clientConn, up *upstream.Conn, n int64) error {
 	if s.cfg.ZeroCopy && up.Raw != nil && src != nil {
 		if p, err := s.cfg.Pipes.Acquire(); err == nil {
 			pp = p
+			ex.acc.spliced = true
 			defer s.cfg.Pipes.Release(pp)
 		}
 	}

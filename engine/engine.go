@@ -15,6 +15,7 @@ import (
 	"github.com/panjf2000/gnet/v2/pkg/logging"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/mizuchi-gw/mizuchi/engine/accesslog"
 	"github.com/mizuchi-gw/mizuchi/httpparse"
 	"github.com/mizuchi-gw/mizuchi/pipes"
 	"github.com/mizuchi-gw/mizuchi/sigv4"
@@ -37,11 +38,12 @@ type Config struct {
 	MaxConns        int           // open client connections; 0 = 10000
 	MaxObjectSize   int64         // largest PutObject body; 0 = 5 GiB
 	Pipes           *pipes.Pool   // required when ZeroCopy is set
-	AccessLog       bool          // log one line per request
 	Logger          *slog.Logger  // nil = slog.Default()
 	// NoLoopRelay turns the in-loop relay of buffered requests off: every
 	// request is relayed by a worker goroutine (uplink.go). For comparison.
 	NoLoopRelay bool
+	// AccessLog writes one line per request (engine/accesslog.go); nil = off.
+	AccessLog *accesslog.Logger
 	// TLS, when set, serves HTTPS on Addr (HTTP/1.1, TLS 1.2 or newer;
 	// NextProtos and MinVersion are enforced on a copy). See tls.go.
 	TLS *tls.Config

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"strconv"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -90,6 +89,8 @@ type exchange struct {
 	dec        sigv4.ChunkDecoder
 	decBuf     []byte // decoded payload scratch
 	ckName     []byte // lower-case x-amz-trailer checksum name
+
+	acc exchangeAccess // for the access log and the error format (accesslog.go)
 }
 
 // setAuth records what authentication found, on the loop. The Verified
@@ -97,6 +98,7 @@ type exchange struct {
 // (key, date, seed, scope) are.
 func (ex *exchange) setAuth(ar *authResult, sc *loopScratch, decodedLen int64) {
 	ex.cors = append(ex.cors[:0], sc.cors...)
+	ex.setAccess(sc)
 	ex.ident = ar.id
 	ex.teChunked = sc.req.Chunked
 	ex.autoMP = ar.autoMP
@@ -344,7 +346,8 @@ func isTimeout(err error) bool {
 // fail fills ex.out with an S3 error, logs the cause, and returns the status.
 func (ex *exchange) fail(e *s3Error, what string, err error) int {
 	ex.s.log.Warn(what, "id", string(ex.id), "route", ex.route.Name, "op", ex.op.String(), "err", err)
-	ex.out = appendErrorResponseX(ex.out[:0], e.Code, e.Status, e.Message, ex.id, ex.req.Path, ex.close, ex.errHeaders(e.Status), nil)
+	ex.acc.code = e.Code
+	ex.out = appendErrorResponseAs(ex.out[:0], ex.acc.json, e.Code, e.Status, e.Message, ex.id, ex.req.Path, ex.close, ex.errHeaders(e.Status), nil)
 	return e.Status
 }
 
@@ -438,7 +441,8 @@ func (ex *exchange) mapError(body []byte, status int) int {
 	if !ok {
 		m = "The backend rejected the request with " + codeS + "."
 	}
-	ex.out = appendErrorResponseX(ex.out[:0], codeS, status, m, ex.id, ex.req.Path, ex.close, ex.errHeaders(status), nil)
+	ex.acc.code = codeS
+	ex.out = appendErrorResponseAs(ex.out[:0], ex.acc.json, codeS, status, m, ex.id, ex.req.Path, ex.close, ex.errHeaders(status), nil)
 	if ex.op == opHeadObject {
 		ex.out = withoutBody(ex.out)
 	}
@@ -450,15 +454,5 @@ func (ex *exchange) finish(status int) {
 	ex.route.m.count(ex.op, status)
 	ex.route.m.observe(ex.op, ex.start)
 	ex.traceFinish(status)
-	if ex.s.cfg.AccessLog && ex.ident.role != "" {
-		ex.s.log.Info("request", "id", string(ex.id), "route", ex.route.Name, "op", ex.op.String(),
-			"status", status, "bytes", strconv.FormatInt(ex.req.ContentLength, 10),
-			"ms", time.Since(ex.start).Milliseconds(), "auth", ex.ident.method, "subject", ex.ident.subject,
-			"role", ex.ident.role, "authz", ex.authzOutcome, "authz_reason", ex.authzReason, "client", ex.client)
-	} else if ex.s.cfg.AccessLog {
-		ex.s.log.Info("request", "id", string(ex.id), "route", ex.route.Name, "op", ex.op.String(),
-			"status", status, "bytes", strconv.FormatInt(ex.req.ContentLength, 10),
-			"ms", time.Since(ex.start).Milliseconds(), "auth", ex.ident.method, "subject", ex.ident.subject,
-			"authz", ex.authzOutcome, "authz_reason", ex.authzReason, "client", ex.client)
-	}
+	ex.logAccess(status)
 }

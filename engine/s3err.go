@@ -94,7 +94,17 @@ func appendErrorResponse(dst []byte, code string, status int, msg string, reqID 
 // ("Name: value\r\n" each: WWW-Authenticate, CORS) and extra XML elements
 // (already escaped) placed before <RequestId>.
 func appendErrorResponseX(dst []byte, code string, status int, msg string, reqID []byte, resource []byte, closeConn bool, hdrs []byte, xml []byte) []byte {
+	return appendErrorResponseAs(dst, false, code, status, msg, reqID, resource, closeConn, hdrs, xml)
+}
+
+// appendErrorResponseAs is appendErrorResponseX answering with JSON when
+// asJSON is set: the client's Accept header prefers it (s3err_json.go).
+func appendErrorResponseAs(dst []byte, asJSON bool, code string, status int, msg string, reqID []byte, resource []byte, closeConn bool, hdrs []byte, xml []byte) []byte {
 	var body [1024]byte
+	if asJSON {
+		b := appendErrorJSON(body[:0], code, msg, reqID, resource, xml)
+		return appendErrorHead(dst, status, reqID, "application/json", b, closeConn, hdrs)
+	}
 	b := append(body[:0], `<?xml version="1.0" encoding="UTF-8"?>`+"\n<Error><Code>"...)
 	b = appendXMLEscaped(b, code)
 	b = append(b, "</Code><Message>"...)
@@ -109,11 +119,17 @@ func appendErrorResponseX(dst []byte, code string, status int, msg string, reqID
 	b = append(b, "<RequestId>"...)
 	b = append(b, reqID...)
 	b = append(b, "</RequestId></Error>"...)
+	return appendErrorHead(dst, status, reqID, "application/xml", b, closeConn, hdrs)
+}
 
+// appendErrorHead appends the head of an error response and its body b.
+func appendErrorHead(dst []byte, status int, reqID []byte, ctype string, b []byte, closeConn bool, hdrs []byte) []byte {
 	dst = appendStatusLine(dst, status)
 	dst = append(dst, "x-amz-request-id: "...)
 	dst = append(dst, reqID...)
-	dst = append(dst, "\r\nContent-Type: application/xml\r\nContent-Length: "...)
+	dst = append(dst, "\r\nContent-Type: "...)
+	dst = append(dst, ctype...)
+	dst = append(dst, "\r\nContent-Length: "...)
 	dst = strconv.AppendInt(dst, int64(len(b)), 10)
 	dst = append(dst, "\r\n"...)
 	dst = append(dst, hdrs...)

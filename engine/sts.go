@@ -299,9 +299,8 @@ func (call *stsCall) log(reqID []byte, status int, e *sts.Error, role, subject s
 	if e != nil {
 		code, reason = e.Code, e.Reason
 	}
-	if s.cfg.AccessLog {
-		s.log.Info("request", "id", string(reqID), "route", "sts", "op", sts.Action, "status", status, "code", code,
-			"ms", time.Since(call.start).Milliseconds(), "role", role, "subject", subject, "reason", reason)
+	if s.cfg.AccessLog != nil {
+		s.logSTS(call.st, reqID, call.start, status, code, role, subject, reason)
 		return
 	}
 	if e != nil && (reason != "" || e.Status >= 500 || e.Code == sts.CodeIDPCommunication) && allowRefusalLog() {
@@ -355,9 +354,7 @@ func (s *Server) refuseSTS(c gnet.Conn, st *connState, sc *loopScratch, headLen 
 	body := sts.AppendErrorXML(nil, e, sc.id)
 	sc.out = appendSTSAnswer(sc.out[:0], e.Status, sc.id, sc.cors, body, !keep)
 	countSTS(e.Code)
-	if s.cfg.AccessLog {
-		s.log.Info("request", "id", string(sc.id), "route", "sts", "op", sts.Action, "status", e.Status, "code", e.Code)
-	}
+	s.logSTS(st, sc.id, sc.acc.start, e.Status, e.Code, "", "", e.Reason)
 	_, _ = c.Write(sc.out)
 	if !keep {
 		return gnet.Close
@@ -380,6 +377,7 @@ func (s *Server) stsPreflight(c gnet.Conn, st *connState, sc *loopScratch, headL
 	}
 	sc.out = out
 	stsPreflights.Inc()
+	s.logPreflight(c, sc, "sts")
 	_, _ = c.Write(sc.out)
 	if req.Close {
 		return gnet.Close

@@ -42,6 +42,8 @@ type loopScratch struct {
 	authzJSON    []byte // the decision input's JSON (authorize.go)
 	authzOutcome string // a refusal's authorization outcome, for the access log
 	authzReason  string
+
+	acc accessScratch // for the access log and the error format (accesslog.go)
 }
 
 var continue100 = []byte("HTTP/1.1 100 Continue\r\n\r\n")
@@ -99,6 +101,7 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 		return s.refuseHead(c, sc, err)
 	}
 	s.forwardedFor(st, req)
+	s.noteRequest(sc)
 
 	router := s.router.Load()
 	if router.STS != nil && router.isSTSCall(req) {
@@ -149,6 +152,7 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 		}
 	}
 	sc.role = ar.id.role
+	sc.acc.id = ar.id
 	bodyLen := req.ContentLength
 	switch {
 	case !o.hasBody():
@@ -305,24 +309,13 @@ func (s *Server) refuseWith(c gnet.Conn, st *connState, sc *loopScratch, headLen
 	}
 	keep := !req.Close && !req.Chunked && int64(c.InboundBuffered()) >= total
 	sc.id = appendRequestID(sc.id[:0])
-	sc.out = appendErrorResponseX(sc.out[:0], code, status, msg, sc.id, req.Path, !keep, sc.hdrs, xml)
+	sc.out = appendErrorResponseAs(sc.out[:0], sc.acc.json, code, status, msg, sc.id, req.Path, !keep, sc.hdrs, xml)
 	if string(req.Method) == "HEAD" {
 		sc.out = withoutBody(sc.out)
 	}
 	m.count(o, status)
 	s.traceRefused(st, req, m, o, status, code)
-	if s.cfg.AccessLog {
-		if sc.role != "" {
-			s.log.Info("request", "id", string(sc.id), "route", m.name, "op", o.String(), "status", status, "code", code,
-				"role", sc.role, "authz", sc.authzOutcome, "authz_reason", sc.authzReason, "client", st.clientAddr())
-		} else if sc.authzOutcome != "" {
-			s.log.Info("request", "id", string(sc.id), "route", m.name, "op", o.String(), "status", status, "code", code,
-				"authz", sc.authzOutcome, "authz_reason", sc.authzReason, "client", st.clientAddr())
-		} else {
-			s.log.Info("request", "id", string(sc.id), "route", m.name, "op", o.String(), "status", status, "code", code,
-				"client", st.clientAddr())
-		}
-	}
+	s.logLoop(c, sc, m, o, status, code)
 	sc.authzOutcome, sc.authzReason = "", ""
 	_, _ = c.Write(sc.out)
 	if !keep {
@@ -365,6 +358,7 @@ func (s *Server) refuseHead(c gnet.Conn, sc *loopScratch, err error) gnet.Action
 	}
 	sc.out = appendErrorResponse(sc.out[:0], e.Code, e.Status, msg, sc.id, nil, true)
 	noRoute.count(opUnknown, e.Status)
+	s.logHead(c, sc, e)
 	_, _ = c.Write(sc.out)
 	return gnet.Close
 }

@@ -125,6 +125,7 @@ func (s *Server) relayInLoop(st *connState, ex *exchange) bool {
 	ex.upStart = time.Now()
 	bytesCopied.Add(len(body))
 	relayLoop.Inc()
+	ex.acc.inLoop = true
 	// A failed write closes the link at once, and linkClosed retries or
 	// fails the exchange: either way it is handled.
 	_, _ = l.gc.Writev(ex.iov)

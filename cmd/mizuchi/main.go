@@ -29,7 +29,7 @@ var (
 	checkOnly    = flag.Bool("check", false, "Validate the configuration given by -config and exit: status 0 when valid, 1 otherwise.")
 	devVersitygw = flag.String("dev-versitygw", "", "Development mode: path of the versitygw binary to start as the local S3 backend. Default: versitygw on PATH, then $XDG_CACHE_HOME/mizuchi/bin/versitygw (installed by scripts/install-versitygw.sh).")
 	devDir       = flag.String("dev-dir", ".dev", "Development mode: directory for the backend's data (objects land in <dev-dir>/data/uploads).")
-	accessLog    = flag.Bool("access-log", false, "Log one line per request (id, route, operation, status, bytes, duration). Never logs credentials or signatures.")
+	accessLog    = flag.Bool("access-log", false, "Log one line per request (id, client, route, operation, status, bytes, duration, identity, decision). Never logs credentials, signatures or query strings. Overrides access_log.enabled.")
 	logLevel     = flag.String("log-level", "info", "Log level: debug, info, warn or error.")
 	loopRelay    = flag.Bool("loop-relay", true, "Relay requests whose body fits in the event loop's buffer (below -splice-threshold) on the event loop, over backend connections registered on it; -loop-relay=false hands each to a goroutine instead (for comparison).")
 	logJSON      = flag.Bool("log-json", false, "Log JSON lines instead of text.")
@@ -160,6 +160,11 @@ func run(log *slog.Logger) error {
 		log.Info("client addresses from load balancers", "proxy_protocol_trusted", cfg.Server.ProxyProtocol.Trusted,
 			"trusted_proxies", cfg.Server.TrustedProxies)
 	}
+	alog, err := openAccessLog(log, cfg)
+	if err != nil {
+		return err
+	}
+	defer alog.Close()
 	srv, err := engine.New(engine.Config{
 		Addr:            cfg.Server.Address,
 		Loops:           loops,
@@ -172,7 +177,7 @@ func run(log *slog.Logger) error {
 		UpstreamTimeout: cfg.Server.UpstreamTimeout,
 		MaxConns:        cfg.Server.MaxConnections,
 		Pipes:           pp,
-		AccessLog:       *accessLog,
+		AccessLog:       alog,
 		NoLoopRelay:     !*loopRelay,
 		Logger:          log,
 		TLS:             tlsCfg,
@@ -216,6 +221,7 @@ func run(log *slog.Logger) error {
 			return err
 		case sig := <-sigs:
 			if sig == syscall.SIGHUP {
+				reopenAccessLog(log, alog)
 				_, _ = rl.reload(ctx, "SIGHUP") // logged and counted there
 				continue
 			}

@@ -2,6 +2,7 @@ package accesslog
 
 import (
 	"encoding/json"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +12,7 @@ var testTime = time.Date(2026, 12, 3, 12, 30, 45, 123456789, time.UTC)
 
 func fullRecord() *Record {
 	return &Record{
-		Time: testTime, ID: []byte("18C0FFEE00000001"), Client: "192.0.2.7", Method: []byte("PUT"),
+		Time: testTime, ID: []byte("18C0FFEE00000001"), Client: netip.MustParseAddr("192.0.2.7"), Method: []byte("PUT"),
 		Path: []byte("/uploads/a b/x.bin"), Route: "uploads", Op: "PutObject", Status: 200,
 		BytesIn: 1024, Duration: 1234567 * time.Nanosecond, Body: BodySplice, Upstream: 200,
 		Auth: "sigv4", Subject: "alice", AccessKey: []byte("AKIDEXAMPLE"), Authz: "allow",
@@ -28,7 +29,7 @@ func TestAppendLogfmt_Success(t *testing.T) {
 	}
 	f(fullRecord(), `time=2026-12-03T12:30:45.123Z id=18C0FFEE00000001 client=192.0.2.7 method=PUT path="/uploads/a b/x.bin" route=uploads op=PutObject status=200 bytes_in=1024 dur_ms=1.234 body=splice upstream=200 auth=sigv4 subject=alice access_key=AKIDEXAMPLE authz=allow`+"\n")
 	// An unparsable head: no method, route or identity.
-	f(&Record{Time: testTime, ID: []byte("X1"), Client: "::1", Op: "Unknown", Status: 400, Code: "BadRequest", Body: BodyNone},
+	f(&Record{Time: testTime, ID: []byte("X1"), Client: netip.IPv6Loopback(), Op: "Unknown", Status: 400, Code: "BadRequest", Body: BodyNone},
 		`time=2026-12-03T12:30:45.123Z id=X1 client=::1 op=Unknown status=400 code=BadRequest bytes_in=0 dur_ms=0.000 body=none upstream=0`+"\n")
 	// Quoting: '=', quotes, control bytes, invalid UTF-8.
 	f(&Record{Time: testTime, Reason: "a=b \"c\"\n\xff", Subject: "日本"},

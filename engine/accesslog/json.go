@@ -8,49 +8,52 @@ func AppendJSON(dst []byte, r *Record) []byte {
 	dst = append(dst, `{"time":"`...)
 	dst = r.Time.UTC().AppendFormat(dst, timeLayout)
 	dst = append(dst, `","id":`...)
-	dst = appendJSONString(dst, r.ID)
-	dst = append(dst, `,"client":`...)
-	dst = appendJSONString(dst, r.Client)
+	dst = AppendJSONString(dst, r.ID)
+	dst = append(dst, `,"client":"`...)
+	if r.Client.IsValid() {
+		dst = r.Client.AppendTo(dst)
+	}
+	dst = append(dst, '"')
 	dst = append(dst, `,"method":`...)
-	dst = appendJSONString(dst, r.Method)
+	dst = AppendJSONString(dst, r.Method)
 	dst = append(dst, `,"path":`...)
-	dst = appendJSONString(dst, r.Path)
+	dst = AppendJSONString(dst, r.Path)
 	dst = append(dst, `,"route":`...)
-	dst = appendJSONString(dst, r.Route)
+	dst = AppendJSONString(dst, r.Route)
 	dst = append(dst, `,"op":`...)
-	dst = appendJSONString(dst, r.Op)
+	dst = AppendJSONString(dst, r.Op)
 	dst = append(dst, `,"status":`...)
 	dst = appendInt(dst, int64(r.Status))
 	dst = append(dst, `,"code":`...)
-	dst = appendJSONString(dst, r.Code)
+	dst = AppendJSONString(dst, r.Code)
 	dst = append(dst, `,"bytes_in":`...)
 	dst = appendInt(dst, r.BytesIn)
 	dst = append(dst, `,"dur_ms":`...)
 	dst = appendDurationMS(dst, r.Duration)
 	dst = append(dst, `,"body":`...)
-	dst = appendJSONString(dst, r.Body)
+	dst = AppendJSONString(dst, r.Body)
 	dst = append(dst, `,"upstream":`...)
 	dst = appendInt(dst, int64(r.Upstream))
 	dst = append(dst, `,"auth":`...)
-	dst = appendJSONString(dst, r.Auth)
+	dst = AppendJSONString(dst, r.Auth)
 	dst = append(dst, `,"subject":`...)
-	dst = appendJSONString(dst, r.Subject)
+	dst = AppendJSONString(dst, r.Subject)
 	dst = append(dst, `,"role":`...)
-	dst = appendJSONString(dst, r.Role)
+	dst = AppendJSONString(dst, r.Role)
 	dst = append(dst, `,"access_key":`...)
-	dst = appendJSONString(dst, r.AccessKey)
+	dst = AppendJSONString(dst, r.AccessKey)
 	dst = append(dst, `,"authz":`...)
-	dst = appendJSONString(dst, r.Authz)
+	dst = AppendJSONString(dst, r.Authz)
 	dst = append(dst, `,"reason":`...)
-	dst = appendJSONString(dst, r.Reason)
+	dst = AppendJSONString(dst, r.Reason)
 	return append(dst, "}\n"...)
 }
 
 const hexDigits = "0123456789abcdef"
 
-// appendJSONString appends s quoted as a JSON string. Invalid UTF-8 becomes
-// U+FFFD, so the line stays valid JSON whatever the client sent.
-func appendJSONString[T string | []byte](dst []byte, s T) []byte {
+// AppendJSONString appends s quoted as a JSON string. Invalid UTF-8 becomes
+// U+FFFD, so the output stays valid JSON whatever the client sent.
+func AppendJSONString[T string | []byte](dst []byte, s T) []byte {
 	dst = append(dst, '"')
 	for i := 0; i < len(s); {
 		c := s[i]

@@ -11,7 +11,10 @@ func AppendLogfmt(dst []byte, r *Record) []byte {
 	dst = append(dst, "time="...)
 	dst = r.Time.UTC().AppendFormat(dst, timeLayout)
 	dst = appendPair(dst, "id", r.ID)
-	dst = appendPair(dst, "client", r.Client)
+	if r.Client.IsValid() {
+		dst = append(dst, " client="...)
+		dst = r.Client.AppendTo(dst)
+	}
 	dst = appendPair(dst, "method", r.Method)
 	dst = appendPair(dst, "path", r.Path)
 	dst = appendPair(dst, "route", r.Route)

@@ -46,7 +46,7 @@ type Config struct {
 // Logger formats records on the caller's goroutine and writes them on its
 // own. Its methods are safe for concurrent use; a nil *Logger logs nothing.
 type Logger struct {
-	appendFn  func([]byte, *Record) []byte
+	json      bool // else logfmt (a direct call, so records stay on the caller's stack)
 	output    string
 	all       bool   // Sample >= 1
 	threshold uint64 // a success is logged when rand.Uint64() < threshold
@@ -73,9 +73,8 @@ func New(cfg Config) (*Logger, error) {
 	}
 	switch cfg.Format {
 	case "", FormatLogfmt:
-		l.appendFn = AppendLogfmt
 	case FormatJSON:
-		l.appendFn = AppendJSON
+		l.json = true
 	default:
 		return nil, fmt.Errorf("%w, not %q", ErrFormat, cfg.Format)
 	}
@@ -134,7 +133,11 @@ func (l *Logger) Log(r *Record) {
 		b := make([]byte, 0, 512)
 		bp = &b
 	}
-	*bp = l.appendFn((*bp)[:0], r)
+	if l.json {
+		*bp = AppendJSON((*bp)[:0], r)
+	} else {
+		*bp = AppendLogfmt((*bp)[:0], r)
+	}
 	select {
 	case l.queue <- bp:
 	default:

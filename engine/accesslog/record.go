@@ -1,6 +1,9 @@
 package accesslog
 
-import "time"
+import (
+	"net/netip"
+	"time"
+)
 
 // Record is one request as the access log sees it. Byte slices may be
 // views into a connection's read buffer: Log copies what it needs before it
@@ -8,7 +11,7 @@ import "time"
 type Record struct {
 	Time      time.Time     // when the answer was made
 	ID        []byte        // the request id (x-amz-request-id)
-	Client    string        // the client's address (no port)
+	Client    netip.Addr    // the client's address (no port); invalid: unknown
 	Method    []byte        // the request method; empty for an unparsable head
 	Path      []byte        // the raw path, WITHOUT the query string
 	Route     string        // the route (bucket) name, "sts", or "" when none matched
