@@ -62,9 +62,9 @@ func newLogger() *slog.Logger {
 	}
 	opts := &slog.HandlerOptions{Level: lvl}
 	if *logJSON {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+		return slog.New(newRateLimited(slog.NewJSONHandler(os.Stderr, opts), logLinesPerSecond))
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	return slog.New(newRateLimited(slog.NewTextHandler(os.Stderr, opts), logLinesPerSecond))
 }
 
 func run(log *slog.Logger) error {
