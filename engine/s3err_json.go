@@ -81,7 +81,10 @@ func acceptQ(params []byte) int {
 				scale /= 10
 			}
 		}
-		return min(n, 1000)
+		if n > 1000 {
+			return 0 // above 1: malformed
+		}
+		return n
 	}
 	return 1000
 }
