@@ -196,7 +196,10 @@ func (l *Logger) run() {
 		select {
 		case bp := <-l.queue:
 			l.write(bp)
-			if len(l.queue) == 0 {
+			if len(l.queue) == 0 || l.f == nil {
+				// stdout and stderr get one write per line: the process
+				// log shares stderr, and a pipe keeps writes of up to 4 KiB
+				// whole, so lines never interleave.
 				l.flush()
 			}
 		case ch := <-l.reopen:
