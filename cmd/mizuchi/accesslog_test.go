@@ -178,9 +178,21 @@ func testAccessLogLines(t *testing.T, g *gateway, b *backend, logPath string) {
 		"method": "OPTIONS", "path": "/al/browser.bin", "route": "al", "op": "Preflight", "status": 200.0, "body": "none",
 	})
 
+	// A large upload leaves the loop and is spliced.
+	seed = nextSeed()
+	big := genBytes(seed, 1<<20)
+	r = g.signedPut(t, "/al/big.bin", big, aliceAK, aliceSK, nil)
+	if r.status != 200 {
+		t.Fatalf("large signed PUT: %s", r)
+	}
+	b.checkObject(t, alBucket, "al/big.bin", seed, int64(len(big)))
+	checkFields(t, "large PutObject", accessLine(t, logPath, r.header.Get("X-Amz-Request-Id")), map[string]any{
+		"op": "PutObject", "status": 200.0, "bytes_in": float64(len(big)), "body": "splice", "upstream": 200.0, "subject": "alice",
+	})
+
 	// One line per request, nothing else.
-	if n := len(accessLines(t, logPath)) - before; n != 5 {
-		t.Fatalf("unexpected access log lines; got %d; want 5", n)
+	if n := len(accessLines(t, logPath)) - before; n != 6 {
+		t.Fatalf("unexpected access log lines; got %d; want 6", n)
 	}
 	data, _ := os.ReadFile(logPath)
 	for _, bad := range []string{sig, "SECRET-SESSION-TOKEN", "X-Amz-", aliceSK, "Signature=", "not-alices-secret"} {
@@ -241,6 +253,7 @@ func testJSONErrors(t *testing.T, g *gateway, b *backend) {
 		{"unsigned PUT on a SigV4 route", http.MethodPut, "/al/x.bin", []byte("abc"), "AccessDenied", 403},
 		{"no route", http.MethodPut, "/nowhere/x.bin", []byte("abc"), "NoSuchBucket", 404},
 		{"backend error", http.MethodPut, "/gone/x.bin", []byte("abc"), "NoSuchBucket", 404},
+		{"backend error, detached body", http.MethodPut, "/gone/x.bin", genBytes(1, 512*kib), "NoSuchBucket", 404},
 	} {
 		for _, accept := range []string{"", "*/*", "application/xml, application/json;q=0.5", "application/json", "application/json, */*;q=0.1", "text/html, application/json;q=0.9"} {
 			h := http.Header{}
