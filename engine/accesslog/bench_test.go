@@ -23,3 +23,12 @@ func BenchmarkAppendJSON(b *testing.B) {
 		buf = AppendJSON(buf[:0], r)
 	}
 }
+
+func BenchmarkAppendLogfmt(b *testing.B) {
+	r := fullRecord()
+	buf := make([]byte, 0, 1024)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = AppendLogfmt(buf[:0], r)
+	}
+}
