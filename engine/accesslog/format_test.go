@@ -27,13 +27,13 @@ func TestAppendLogfmt_Success(t *testing.T) {
 			t.Fatalf("unexpected line;\ngot  %q\nwant %q", got, want)
 		}
 	}
-	f(fullRecord(), `time=2026-12-03T12:30:45.123Z id=18C0FFEE00000001 client=192.0.2.7 method=PUT path="/uploads/a b/x.bin" route=uploads op=PutObject status=200 bytes_in=1024 dur_ms=1.234 body=splice upstream=200 auth=sigv4 subject=alice access_key=AKIDEXAMPLE authz=allow`+"\n")
+	f(fullRecord(), `time=2026-12-03T12:30:45.123Z level=INFO msg=request id=18C0FFEE00000001 client=192.0.2.7 method=PUT path="/uploads/a b/x.bin" route=uploads op=PutObject status=200 bytes_in=1024 dur_ms=1.234 body=splice upstream=200 auth=sigv4 subject=alice access_key=AKIDEXAMPLE authz=allow`+"\n")
 	// An unparsable head: no method, route or identity.
 	f(&Record{Time: testTime, ID: []byte("X1"), Client: netip.IPv6Loopback(), Op: "Unknown", Status: 400, Code: "BadRequest", Body: BodyNone},
-		`time=2026-12-03T12:30:45.123Z id=X1 client=::1 op=Unknown status=400 code=BadRequest bytes_in=0 dur_ms=0.000 body=none upstream=0`+"\n")
+		`time=2026-12-03T12:30:45.123Z level=INFO msg=request id=X1 client=::1 op=Unknown status=400 code=BadRequest bytes_in=0 dur_ms=0.000 body=none upstream=0`+"\n")
 	// Quoting: '=', quotes, control bytes, invalid UTF-8.
 	f(&Record{Time: testTime, Reason: "a=b \"c\"\n\xff", Subject: "日本"},
-		`time=2026-12-03T12:30:45.123Z status=0 bytes_in=0 dur_ms=0.000 upstream=0 subject=日本 reason="a=b \"c\"\n\ufffd"`+"\n")
+		`time=2026-12-03T12:30:45.123Z level=INFO msg=request status=0 bytes_in=0 dur_ms=0.000 upstream=0 subject=日本 reason="a=b \"c\"\n\ufffd"`+"\n")
 	// The run a grep relies on.
 	r := fullRecord()
 	r.Auth, r.Role = "sts", "arn:aws:iam::123456789012:role/up"

@@ -4,12 +4,15 @@ import "unicode/utf8"
 
 // AppendLogfmt appends r as one logfmt line (key=value pairs separated by
 // spaces) and a newline. Empty strings are left out; numbers are always
-// written. The keys and their order match the JSON format, so
+// written. A line starts as log/slog's text lines do ("time=…
+// level=INFO msg=request"), so what reads the process log on stderr reads
+// access lines there too. The keys and their order match the JSON format, so
 // "route=... op=... status=..." and "auth=... subject=... role=..." are
 // runs a grep can rely on.
 func AppendLogfmt(dst []byte, r *Record) []byte {
 	dst = append(dst, "time="...)
 	dst = r.Time.UTC().AppendFormat(dst, timeLayout)
+	dst = append(dst, " level=INFO msg=request"...)
 	dst = appendPair(dst, "id", r.ID)
 	if r.Client.IsValid() {
 		dst = append(dst, " client="...)
