@@ -48,6 +48,7 @@ type Config struct {
 type Logger struct {
 	json      bool // else logfmt (a direct call, so records stay on the caller's stack)
 	output    string
+	isFile    bool // output is a file path (fixed at New; l.f belongs to the writer)
 	all       bool   // Sample >= 1
 	threshold uint64 // a success is logged when rand.Uint64() < threshold
 
@@ -101,7 +102,7 @@ func New(cfg Config) (*Logger, error) {
 		if err != nil {
 			return nil, err
 		}
-		l.f, out = f, f
+		l.f, out, l.isFile = f, f, true
 	}
 	l.w = bufio.NewWriterSize(out, 64<<10)
 	go l.run()
@@ -167,7 +168,7 @@ func Dropped() uint64 { return dropped.Get() }
 // (for logrotate: rename the file, then signal). stdout and stderr are
 // left alone. It waits for the writer; never call it on an event loop.
 func (l *Logger) Reopen() error {
-	if l == nil || l.f == nil {
+	if l == nil || !l.isFile {
 		return nil
 	}
 	ch := make(chan error, 1)
@@ -196,7 +197,7 @@ func (l *Logger) run() {
 		select {
 		case bp := <-l.queue:
 			l.write(bp)
-			if len(l.queue) == 0 || l.f == nil {
+			if len(l.queue) == 0 || !l.isFile {
 				// stdout and stderr get one write per line: the process
 				// log shares stderr, and a pipe keeps writes of up to 4 KiB
 				// whole, so lines never interleave.
