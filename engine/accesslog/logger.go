@@ -48,7 +48,7 @@ type Config struct {
 type Logger struct {
 	json      bool // else logfmt (a direct call, so records stay on the caller's stack)
 	output    string
-	isFile    bool // output is a file path (fixed at New; l.f belongs to the writer)
+	isFile    bool   // output is a file path (fixed at New; l.f belongs to the writer)
 	all       bool   // Sample >= 1
 	threshold uint64 // a success is logged when rand.Uint64() < threshold
 
