@@ -36,6 +36,7 @@ var restartKeys = []struct {
 	{"metrics.port", func(c *config.Config) any { return c.Metrics.Port }},
 	// The exporter is set up once (tracing.go; it also logs its own warning).
 	{"tracing", func(c *config.Config) any { return c.Tracing }},
+	{"access_log", func(c *config.Config) any { return c.AccessLog }},
 }
 
 // reloadedKeys are the key paths (or section prefixes ending in '.') a
