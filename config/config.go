@@ -102,6 +102,9 @@ type Server struct {
 	// X-Forwarded-For entry that is not itself a trusted proxy. Default:
 	// empty (X-Forwarded-For is ignored).
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// Limits are connection, request and body-rate limits (limits.go).
+	// Default: all off.
+	Limits Limits `yaml:"limits"`
 }
 
 // ZeroCopy is the original server.zero_copy section.

@@ -43,6 +43,7 @@ func (s *Server) setDefaults() {
 		BodyTimeout:     60 * time.Second,
 		UpstreamTimeout: 5 * time.Minute,
 		MaxConnections:  10000,
+		Limits:          Limits{MinBodyRateWindow: 10 * time.Second},
 	}
 }
 

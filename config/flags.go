@@ -25,6 +25,7 @@ type Flags struct {
 	ProxyTrusted    commaList // -proxy-protocol-trusted (config/proxy.go)
 	TrustedProxies  commaList // -trusted-proxies
 	UpstreamTimeout time.Duration
+	Limits          LimitFlags // server.limits (limits.go)
 
 	fs *flag.FlagSet
 }
@@ -66,6 +67,7 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 		"Comma-separated `CIDRs` or addresses of proxies whose X-Forwarded-For header is believed. Overrides server.trusted_proxies (default empty: X-Forwarded-For ignored)")
 	fs.DurationVar(&f.UpstreamTimeout, "upstream-timeout", 0,
 		"Time allowed for the backend's reply once a request went out; then 504, e.g. 30s. Overrides server.upstream_timeout_seconds (default 5m)")
+	f.Limits.register(fs)
 }
 
 // ApplyFlags copies the flags that were set on the command line into c.
@@ -112,6 +114,7 @@ func (c *Config) ApplyFlags(f *Flags) {
 		case "upstream-timeout":
 			s.UpstreamTimeout = f.UpstreamTimeout
 		}
+		f.Limits.apply(&s.Limits, fl.Name)
 	})
 }
 

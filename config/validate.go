@@ -116,6 +116,7 @@ func (c *Config) validateServer(v *validator) {
 	}
 	c.validateUploadIDSecrets(v)
 	c.validateClientAddr(v)
+	c.validateLimits(v)
 }
 
 func (c *Config) validateBucket(v *validator, p string, b *Bucket) {

@@ -28,6 +28,12 @@ func (ex *exchange) relayDetached(fd int) {
 	defer inflight.Add(-1)
 	defer ex.kind.done()
 	defer detachedConns.Add(-1)
+	owner, kept := ex.st, false
+	defer func() {
+		if !kept {
+			s.connGone(owner) // closed for good: its IP count goes
+		}
+	}()
 
 	f := os.NewFile(uintptr(fd), "client")
 	nc, err := net.FileConn(f)
@@ -39,7 +45,7 @@ func (ex *exchange) relayDetached(fd int) {
 		return
 	}
 	tcp := nc.(clientConn) // *net.TCPConn, or *net.UnixConn behind the TLS front
-	keep := ex.pumpDetached(tcp)
+	keep := ex.pumpDetached(ex.withBodyRate(tcp))
 	st := ex.st
 	loop := ex.loop
 	s.putExchange(ex)
@@ -59,6 +65,8 @@ func (ex *exchange) relayDetached(fd int) {
 	if res := <-ch; res.Err != nil {
 		reenrollFail.Inc()
 		activeConns.Add(-1)
+	} else {
+		kept = true
 	}
 	// Enroll duplicated the socket and closed tcp.
 }
@@ -220,8 +228,10 @@ func (ex *exchange) pumpBody(tcp clientConn, up *upstream.Conn, n int64) error {
 		var m int64
 		var err error
 		if pp != nil {
+			t0 := time.Now()
 			m, err = pipes.Splice(dst, src, pp, chunk)
 			bytesSpliced.Add(int(m))
+			err = ex.spliced(tcp, t0, m, err)
 		} else {
 			m, err = pipes.Copy(up, tcp, chunk, *bufp)
 			bytesCopied.Add(int(m))

@@ -56,6 +56,9 @@ type Config struct {
 	// TrustedProxies lists the socket peers whose X-Forwarded-For is
 	// believed; empty = X-Forwarded-For is ignored. See clientaddr.go.
 	TrustedProxies []netip.Prefix
+	// Limits are the admission limits (limits.go); zero values are off.
+	// Reloadable with Server.SetLimits.
+	Limits Limits
 }
 
 func (c *Config) setDefaults() {
@@ -117,6 +120,8 @@ type Server struct {
 
 	// tunPtr holds the settings a reload may change (tunables.go).
 	tunPtr atomic.Pointer[Tunables]
+
+	lim limitState // admission limits (limits.go)
 }
 
 // New returns a Server serving routes.
@@ -142,6 +147,7 @@ func New(cfg Config, router *Router) (*Server, error) {
 	}
 	s.SetTunables(cfg.tunables())
 	s.SetRouter(router)
+	s.SetLimits(cfg.Limits)
 	s.scratch.New = func() any { return &loopScratch{} }
 	s.builders.New = func() any { return upstream.NewBuilder(s.keys) }
 	s.exchanges.New = func() any {
@@ -296,8 +302,14 @@ func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	if !s.admitProxyPeer(c) {
 		return nil, gnet.Close
 	}
+	ip := s.connIP(c)
+	if !s.admitIP(ip) {
+		connsRejected.Inc()
+		return refuseConnLimit(), gnet.Close
+	}
 	activeConns.Add(1)
 	st := &connState{gc: c, ll: s.loopLinksFor(c.EventLoop())}
+	st.lim.ip = ip
 	if p, ok := c.Context().(tlsPeer); ok {
 		st.peer = p.addr
 	}
@@ -325,6 +337,7 @@ func (s *Server) OnClose(c gnet.Conn, _ error) gnet.Action {
 	st.traceClosed()
 	if !st.detaching {
 		activeConns.Add(-1)
+		s.connGone(st)
 	}
 	return gnet.None
 }

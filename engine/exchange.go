@@ -9,6 +9,7 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 
+	"github.com/mizuchi-gw/mizuchi/engine/limits"
 	"github.com/mizuchi-gw/mizuchi/httpparse"
 	"github.com/mizuchi-gw/mizuchi/policy"
 	"github.com/mizuchi-gw/mizuchi/policy/authz"
@@ -91,6 +92,9 @@ type exchange struct {
 	ckName     []byte // lower-case x-amz-trailer checksum name
 
 	acc exchangeAccess // for the access log and the error format (accesslog.go)
+	// limits (limits.go, rateconn.go)
+	slot  limits.Slot // the in-flight upload place, released with the exchange
+	rateC rateConn    // the detached socket held to the minimum body rate
 }
 
 // setAuth records what authentication found, on the loop. The Verified
@@ -157,6 +161,8 @@ func (s *Server) putExchange(ex *exchange) {
 	ex.upID = ex.upID[:0]
 	ex.iov = ex.iov[:0]
 	ex.ident = identity{}
+	ex.slot.Release()
+	ex.rateC = rateConn{}
 	ex.authzIn, ex.authzJSON = nil, nil
 	ex.streaming, ex.trailer, ex.unverified, ex.unsigned, ex.teChunked, ex.autoMP, ex.rechunk = false, false, false, false, false, false, false
 	s.exchanges.Put(ex)

@@ -81,6 +81,9 @@ func (s *Server) proxyHeader(c gnet.Conn, st *connState, buf []byte) (rest []byt
 	} else {
 		st.setClient(h.Src.Addr())
 	}
+	if !s.admitProxied(c, st) {
+		return nil, gnet.Close, false
+	}
 	_, _ = c.Discard(n)
 	rest, _ = c.Peek(-1)
 	if len(rest) == 0 {

@@ -67,6 +67,8 @@ type connState struct {
 	// deadline is when the sweeper closes the connection (Unix ns; 0 = none).
 	deadline atomic.Int64
 	shard    uint32
+
+	lim connLimits // per-IP count, admission and body rate (limits.go)
 }
 
 // nextRequest readies the connection for its next request head: the
@@ -77,6 +79,7 @@ func (st *connState) nextRequest() {
 	st.continued = false
 	st.kidRefreshed = false
 	st.clearAuth()
+	st.lim.next()
 }
 
 // clearAuth forgets the current head's authentication and authorization
@@ -141,6 +144,7 @@ func (s *Server) sweep() {
 					timeoutsTotal.Inc()
 					_ = st.gc.Close()
 				}
+				wakeForBodyRate(st, now)
 			}
 			sh.mu.Unlock()
 		}

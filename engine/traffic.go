@@ -177,6 +177,9 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	if ar.autoMP {
 		bodyLen = tn.SpliceThreshold // always detached
 	}
+	if retry := s.admitRequest(st, o, &ar); retry > 0 {
+		return s.refuseLimit(c, st, sc, n, rt.m, o, retry)
+	}
 	// Key, stored key, sealed upload id and limits: before authorization,
 	// 100 Continue, any body byte and any backend connection.
 	if rt.Authz != nil || len(rt.Upload.AllowedContentTypes) > 0 {
@@ -216,6 +219,7 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 		ex.setAuth(&ar, sc, decodedLen)
 		ex.setBind(sc)
 		ex.setAuthz(dec)
+		ex.slot = st.lim.handOff()
 		_, _ = c.Discard(int(total))
 		st.busy = true
 		st.deadline.Store(0)
@@ -237,6 +241,9 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 		}
 		if rt.Auth != nil && !ar.streaming {
 			st.authed, st.authFor, st.authRes = true, rt.Auth, ar
+		}
+		if s.bodyTooSlow(st, int64(len(buf)-n)) {
+			return s.refuse(c, st, sc, n, rt.m, o, errRequestTimeout)
 		}
 		if !st.bodyWait {
 			// Once per request: the whole small body must arrive within
@@ -279,6 +286,7 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	ex.authzIn, ex.authzJSON = az.in, az.js
 	ex.expect100 = req.Expect100 && !st.continued
 	ex.loop = c.EventLoop()
+	ex.slot = st.lim.handOff()
 	st.detaching = true
 	st.busy = true
 	detachTotal.Inc()

@@ -184,6 +184,7 @@ func run(log *slog.Logger) error {
 		Tracer:          tracer,
 		ProxyProtocol:   proxyTrusted,
 		TrustedProxies:  trustedProxies,
+		Limits:          engineLimits(&cfg.Server.Limits),
 	}, router)
 	if err != nil {
 		return err

@@ -157,6 +157,7 @@ func (r *reloader) swap(ctx context.Context) (int, []string, error) {
 	warnTracingChanged(r.log, &cfg.Tracing)
 	r.srv.SetTunables(tunablesFrom(cfg))
 	r.srv.SetRouter(rs.router)
+	r.srv.SetLimits(engineLimits(&cfg.Server.Limits))
 	if cert != nil {
 		certs.cur.Store(cert)
 	}
