@@ -72,30 +72,35 @@ func (ids *Identities) entry(sh uint32, k Key, now int64, rate, burst float64) *
 }
 
 // evict makes room in a full shard: entries with nothing in flight whose
-// bucket is full again (rate > 0) or that are idle go; if none does, the least
-// recently seen entry with nothing in flight goes. Entries with uploads in
-// flight stay (their number is bounded by the connections).
+// bucket is full again (rate > 0) or that are idle go; if none does,
+// evictBatch entries with nothing in flight go, taken in map order (about
+// random), so a flood of new identities costs one scan per evictBatch
+// inserts. Entries with uploads in flight stay (their number is bounded by
+// the connections).
 func (ids *Identities) evict(sh uint32, now int64, rate, burst float64) {
 	s := &ids.shards[sh]
-	var oldest *Entry
-	freed := false
+	freed := 0
 	for k, e := range s.m {
-		if e.inflight > 0 {
-			continue
-		}
-		if now-e.seen > idleAfter || (rate > 0 && e.bucket.full(now, rate, burst)) {
+		if e.inflight == 0 && (now-e.seen > idleAfter || (rate > 0 && e.bucket.full(now, rate, burst))) {
 			delete(s.m, k)
-			freed = true
-			continue
-		}
-		if oldest == nil || e.seen < oldest.seen {
-			oldest = e
+			freed++
 		}
 	}
-	if !freed && oldest != nil {
-		delete(s.m, oldest.key)
+	if freed > 0 {
+		return
+	}
+	for k, e := range s.m {
+		if e.inflight == 0 {
+			delete(s.m, k)
+			if freed++; freed == evictBatch {
+				return
+			}
+		}
 	}
 }
+
+// evictBatch is how many busy-but-evictable entries a full shard drops.
+const evictBatch = perShard / 16
 
 // Allow takes a token from k's bucket (rate per second, burst). When the
 // bucket is empty it returns false and the wait until a token (ns).
