@@ -57,6 +57,15 @@ func checkSlowDown(t testing.TB, what string, r putResult) int {
 	return ra
 }
 
+// noRaceReport fails if the gateway (built with GOFLAGS=-race) reported a
+// data race.
+func noRaceReport(t testing.TB, g *gateway) {
+	t.Helper()
+	if strings.Contains(g.proc.stderr.String(), "WARNING: DATA RACE") {
+		t.Fatalf("the gateway reported a data race:\n%s", g.proc.stderr.String())
+	}
+}
+
 // readWithin reads one response on c, waiting at most d.
 func readWithin(t testing.TB, c *rawConn, d time.Duration) putResult {
 	t.Helper()
@@ -89,6 +98,7 @@ func metricAtLeast(t testing.TB, g *gateway, name string, want float64) {
 // and is closed, and once one of the three closes a new one is served.
 func testLimitPerIP(t *testing.T, b *backend) {
 	g := startGateway(t, b, limAnon)
+	defer noRaceReport(t, g)
 	data, err := os.ReadFile(g.cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -167,6 +177,7 @@ func testLimitBodyRate(t *testing.T, b *backend) {
 	amp := route{name: "amp", pathPrefix: "/amp", bucket: limBucket, keyPrefix: "amp/",
 		extra: "    upload: {multipart_threshold: 8MiB, part_size: 5MiB, concurrent_parts: 2}\n"}
 	g := startGatewayWith(t, b, gwOptions{args: []string{"-min-body-bytes-per-second", "64KiB", "-min-body-rate-window", "2s"}}, limAnon, amp)
+	defer noRaceReport(t, g)
 
 	// Above the limit, over about four windows: 192 KiB every 250 ms.
 	seed := nextSeed()
@@ -275,6 +286,7 @@ func anonPut(t testing.TB, g *gateway, path string, body []byte) *http.Request {
 func testLimitInflight(t *testing.T, b *backend) {
 	g := startGatewayWith(t, b, gwOptions{args: []string{"-max-inflight-uploads", "3", "-max-inflight-uploads-per-identity", "1"}},
 		limSigV4, limAnon)
+	defer noRaceReport(t, g)
 	proc0, _ := g.metric(t, `mizuchi_limit_refusals_total{limit="inflight"}`)
 	id0, _ := g.metric(t, `mizuchi_limit_refusals_total{limit="inflight_identity"}`)
 	now := time.Now()
@@ -353,6 +365,7 @@ func testLimitInflight(t *testing.T, b *backend) {
 // Retry-After of about 10s and stores nothing; bob is unaffected.
 func testLimitRate(t *testing.T, b *backend) {
 	g := startGatewayWith(t, b, gwOptions{args: []string{"-requests-per-second-per-identity", "0.1", "-burst-per-identity", "3"}}, limSigV4)
+	defer noRaceReport(t, g)
 	rate0, _ := g.metric(t, `mizuchi_limit_refusals_total{limit="rate"}`)
 	body := genBytes(nextSeed(), 2*kib)
 	send := func(key, ak, sk string) putResult {
