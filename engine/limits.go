@@ -65,13 +65,10 @@ var (
 	refusedBodyRate   = metrics.NewCounter(`mizuchi_limit_refusals_total{limit="min_body_rate"}`)
 
 	// uploadsInflight counts PutObject and UploadPart requests between
-	// admission and their reply, capped or not.
+	// admission and their reply, capped or not. (mizuchi_inflight_uploads
+	// shows what is relayed to the backend by kind.)
 	uploadsInflight limits.Gate
 )
-
-func init() {
-	metrics.NewGauge(`mizuchi_uploads_inflight`, func() float64 { return float64(uploadsInflight.Count()) })
-}
 
 // limitState is the Server's live limits and their counters.
 type limitState struct {
