@@ -43,3 +43,28 @@ func TestLimitChecksNoAllocs(t *testing.T) {
 		t.Fatalf("in-flight uploads still counted: %d", c)
 	}
 }
+
+// BenchmarkLimitChecks is one connection's and one upload's admission with
+// every limit on: per-IP count, token bucket, in-flight caps, body rate.
+func BenchmarkLimitChecks(b *testing.B) {
+	s, err := New(Config{Addr: "127.0.0.1:0"}, NewRouter(nil, nil))
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.SetLimits(Limits{MaxConnsPerIP: 100, MinBodyRate: 1, MaxInflightUploads: 1 << 20,
+		MaxInflightUploadsPerIdentity: 1 << 20, RequestsPerSecond: 1e12})
+	ip := netip.MustParseAddr("192.0.2.7")
+	ar := authResult{id: identity{method: "sigv4", subject: "alice"}}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		st := &connState{}
+		for pb.Next() {
+			s.admitIP(ip)
+			s.admitRequest(st, opPutObject, &ar)
+			s.bodyTooSlow(st, 10)
+			slot := st.lim.handOff()
+			slot.Release()
+			s.releaseIP(ip)
+		}
+	})
+}
