@@ -38,6 +38,7 @@ var limAnon = route{name: "lim", pathPrefix: "/lim", bucket: limBucket, keyPrefi
 func TestE2ELimits(t *testing.T) {
 	b := startBackend(t, limBucket)
 	t.Run("PerIP", func(t *testing.T) { testLimitPerIP(t, b) })
+	t.Run("PerIPTLS", func(t *testing.T) { testLimitPerIPTLS(t, b) })
 	t.Run("MinBodyRate", func(t *testing.T) { testLimitBodyRate(t, b) })
 	t.Run("Inflight", func(t *testing.T) { testLimitInflight(t, b) })
 	t.Run("Rate", func(t *testing.T) { testLimitRate(t, b) })
@@ -93,9 +94,8 @@ func metricAtLeast(t testing.TB, g *gateway, name string, want float64) {
 	}
 }
 
-// testLimitPerIP sets max_connections_per_ip in the file with a reload:
-// three connections from 127.0.0.1 are served, a fourth gets 503 SlowDown
-// and is closed, and once one of the three closes a new one is served.
+// testLimitPerIP sets max_connections_per_ip: 3 in the file with a
+// reload (the gateway started without it) and checks the cap.
 func testLimitPerIP(t *testing.T, b *backend) {
 	g := startGateway(t, b, limAnon)
 	defer noRaceReport(t, g)
@@ -108,6 +108,21 @@ func testLimitPerIP(t *testing.T, b *backend) {
 		t.Fatal(err)
 	}
 	g.sighup(t, "configuration reloaded")
+	perIPCap(t, g, b, 3, "plain")
+}
+
+// testLimitPerIPTLS: behind the TLS listener the peer of the TLS
+// connection is the one counted (the event loop sees a socketpair).
+func testLimitPerIPTLS(t *testing.T, b *backend) {
+	g := startGatewayWith(t, b, gwOptions{tls: true, args: []string{"-max-connections-per-ip", "1"}}, limAnon)
+	defer noRaceReport(t, g)
+	perIPCap(t, g, b, 1, "tls")
+}
+
+// perIPCap checks a cap of n connections per IP on g: n connections are
+// served, one more gets 503 SlowDown and is closed, and once one of the n
+// closes a new connection is served.
+func perIPCap(t *testing.T, g *gateway, b *backend, n int, tag string) {
 	refused0, _ := g.metric(t, `mizuchi_limit_refusals_total{limit="per_ip"}`)
 
 	put := func(c *rawConn, key string) putResult {
@@ -119,23 +134,23 @@ func testLimitPerIP(t *testing.T, b *backend) {
 		return readWithin(t, c, 30*time.Second)
 	}
 	var held []*rawConn
-	for i := 0; i < 3; i++ {
+	for i := 0; i < n; i++ {
 		c := g.dialRaw(t)
-		if r := put(c, "ip/held-"+strconv.Itoa(i)); r.status != 200 {
-			t.Fatalf("connection %d of 3: %s", i+1, r)
+		if r := put(c, tag+"/ip/held-"+strconv.Itoa(i)); r.status != 200 {
+			t.Fatalf("connection %d of %d: %s", i+1, n, r)
 		}
 		held = append(held, c)
 	}
 	c := g.dialRaw(t)
 	r := readWithin(t, c, 10*time.Second) // answered before any request
-	if ra := checkSlowDown(t, "fourth connection", r); ra != 1 {
-		t.Fatalf("fourth connection: Retry-After %d; want 1", ra)
+	if ra := checkSlowDown(t, "one connection over the cap", r); ra != 1 {
+		t.Fatalf("one connection over the cap: Retry-After %d; want 1", ra)
 	}
 	c.expectClosed(t)
 	metricAtLeast(t, g, `mizuchi_limit_refusals_total{limit="per_ip"}`, refused0+1)
 
 	// The held connections still work.
-	if r := put(held[1], "ip/again"); r.status != 200 {
+	if r := put(held[n-1], tag+"/ip/again"); r.status != 200 {
 		t.Fatalf("held connection after the refusal: %s", r)
 	}
 
@@ -144,7 +159,7 @@ func testLimitPerIP(t *testing.T, b *backend) {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		c := g.dialRaw(t)
-		if err := c.writePut("/lim/ip/after", nextSeed(), 4*kib); err != nil && time.Now().After(deadline) {
+		if err := c.writePut("/lim/"+tag+"/ip/after", nextSeed(), 4*kib); err != nil && time.Now().After(deadline) {
 			t.Fatalf("cannot send PUT: %v", err)
 		}
 		r, err := func() (putResult, error) {
@@ -159,11 +174,11 @@ func testLimitPerIP(t *testing.T, b *backend) {
 			checkSlowDown(t, "new connection while the old one closes", r)
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("a new connection is still refused after one of the three closed (%v, %s)", err, r)
+			t.Fatalf("a new connection is still refused after one of the %d closed (%v, %s)", n, err, r)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if !b.exists(t, limBucket, "anon/ip/after") {
+	if !b.exists(t, limBucket, "anon/"+tag+"/ip/after") {
 		t.Fatalf("the upload on the new connection was not stored")
 	}
 }
