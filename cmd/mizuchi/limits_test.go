@@ -39,6 +39,7 @@ func TestE2ELimits(t *testing.T) {
 	b := startBackend(t, limBucket)
 	t.Run("PerIP", func(t *testing.T) { testLimitPerIP(t, b) })
 	t.Run("PerIPTLS", func(t *testing.T) { testLimitPerIPTLS(t, b) })
+	t.Run("PerIPProxy", func(t *testing.T) { testLimitPerIPProxy(t, b) })
 	t.Run("MinBodyRate", func(t *testing.T) { testLimitBodyRate(t, b) })
 	t.Run("Inflight", func(t *testing.T) { testLimitInflight(t, b) })
 	t.Run("Rate", func(t *testing.T) { testLimitRate(t, b) })
@@ -117,6 +118,42 @@ func testLimitPerIPTLS(t *testing.T, b *backend) {
 	g := startGatewayWith(t, b, gwOptions{tls: true, args: []string{"-max-connections-per-ip", "1"}}, limAnon)
 	defer noRaceReport(t, g)
 	perIPCap(t, g, b, 1, "tls")
+}
+
+// testLimitPerIPProxy: with PROXY protocol the client the header names is
+// counted, not the balancer's socket (every connection here comes from
+// 127.0.0.1).
+func testLimitPerIPProxy(t *testing.T, b *backend) {
+	g := startGatewayWith(t, b, gwOptions{args: []string{"-proxy-protocol-trusted", "127.0.0.1/32", "-max-connections-per-ip", "1"}}, limAnon)
+	defer noRaceReport(t, g)
+	const one, other = "192.0.2.10", "192.0.2.11"
+	held := dialTCP(t, g.addr)
+	r, err := ppPut(t, held, proxyV1(one), "/lim/pp/held.bin", nextSeed(), 4*kib, "")
+	if err != nil || r.status != 200 {
+		t.Fatalf("first connection from %s: %v %s", one, err, r)
+	}
+	r, err = ppPut(t, dialTCP(t, g.addr), proxyV1(one), "/lim/pp/refused.bin", nextSeed(), 4*kib, "")
+	if err != nil {
+		t.Fatalf("second connection from %s: %v", one, err)
+	}
+	checkSlowDown(t, "second connection from "+one, r)
+	b.checkAbsent(t, limBucket, "anon/pp/refused.bin")
+	r, err = ppPut(t, dialTCP(t, g.addr), proxyV2(other), "/lim/pp/other.bin", nextSeed(), 4*kib, "")
+	if err != nil || r.status != 200 {
+		t.Fatalf("a connection from %s while %s is at its cap: %v %s", other, one, err, r)
+	}
+	held.Close()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		r, err = ppPut(t, dialTCP(t, g.addr), proxyV1(one), "/lim/pp/after.bin", nextSeed(), 4*kib, "")
+		if err == nil && r.status == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s is still refused after its connection closed: %v %s", one, err, r)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // perIPCap checks a cap of n connections per IP on g: n connections are
