@@ -13,9 +13,9 @@ import (
 // mizuchi_limit_refusals_total{limit="per_ip|inflight|inflight_identity|rate|min_body_rate"}.
 type Limits struct {
 	// MaxConnectionsPerIP caps concurrent client connections from one
-	// client IP (the TCP peer, or the peer of the TLS listener); a
-	// connection beyond it gets 503 SlowDown with Retry-After: 1 and is
-	// closed. Flag -max-connections-per-ip. Default 0 = off.
+	// client IP (the TCP peer, or with server.proxy_protocol the client
+	// its header names); a connection beyond it gets 503 SlowDown with
+	// Retry-After: 1 and is closed. Flag -max-connections-per-ip. Default 0 = off.
 	MaxConnectionsPerIP int `yaml:"max_connections_per_ip"`
 	// MinBodyBytesPerSecond is the slowest an upload body may arrive,
 	// averaged over each window of MinBodyRateWindow: a body bringing less

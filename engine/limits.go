@@ -18,9 +18,10 @@ import (
 //
 // Where each check runs:
 //
-//   - MaxConnsPerIP: in OnOpen (admitIP), with the socket peer or the TLS
-//     front's peer; a refused connection gets 503 SlowDown and is closed,
-//     like the MaxConns refusal.
+//   - MaxConnsPerIP: in OnOpen (admitIP) with the connection's client
+//     (connIP), or, with PROXY protocol on a plain listener, once its
+//     header is read (admitProxied); a refused connection gets 503
+//     SlowDown and is closed, like the MaxConns refusal.
 //   - RequestsPerSecond, MaxInflightUploads(PerIdentity): in OnTraffic once
 //     the head is authenticated and its framing checked, before binding,
 //     authorization, 100 Continue and any body byte (admitRequest);
