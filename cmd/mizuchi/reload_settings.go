@@ -57,6 +57,7 @@ var reloadedKeys = []string{
 	"server.idle_timeout_seconds",
 	"server.body_timeout_seconds",
 	"server.upstream_timeout_seconds",
+	"server.limits.",
 	"server.max_connections",
 }
 
