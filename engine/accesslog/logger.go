@@ -91,6 +91,12 @@ func New(cfg Config) (*Logger, error) {
 	}
 	l.queue = make(chan *[]byte, q)
 	l.free = make(chan *[]byte, q)
+	// A few buffers up front, so a writer running a little behind does
+	// not make the loops allocate.
+	for range min(q, prefill) {
+		b := make([]byte, 0, 512)
+		l.free <- &b
+	}
 	var out io.Writer
 	switch cfg.Output {
 	case "", OutputStderr:
@@ -146,6 +152,12 @@ func (l *Logger) Log(r *Record) {
 		l.put(bp)
 	}
 }
+
+// prefill is how many line buffers New puts on the free list.
+const prefill = 256
+
+// Queued returns the number of lines waiting for the writer.
+func (l *Logger) Queued() int { return len(l.queue) }
 
 // put returns a line buffer to the free list. A free list rather than a
 // sync.Pool: buffers are taken on the loops and given back by the writer,
