@@ -35,8 +35,11 @@ import (
 // object (Content-MD5, a hex x-amz-content-sha256, x-amz-checksum-*) are
 // computed here and checked before completing. Any unrecoverable failure
 // aborts the upload, so no parts are left behind. Memory per upload is
-// bounded by PartSize x (Concurrent + 1); at most maxAutoMultipart run at
-// once (more get 503 SlowDown). The bytes count as the copy path.
+// PartSize x (Concurrent + 1), reserved from the buffer budget before the
+// upload is created (reserveParts, membudget.go); at most maxAutoMultipart
+// run at once. An upload the budget cannot take now gets 503 SlowDown, one
+// whose parts would not fit in the whole budget 400 EntityTooLarge. The
+// bytes count as the copy path.
 
 const (
 	maxAutoMultipart   = 8
@@ -419,6 +422,11 @@ func (ex *exchange) pumpMultipart(tcp net.Conn, writeOut func()) (keep bool) {
 	ctx := context.Background()
 	u := &ex.route.Upload
 	partSize := u.partSize(ex.req.ContentLength)
+	bufs, held, e := s.reserveParts(u, partSize, ex.teChunked)
+	if e != nil {
+		return fail(e, "no buffer budget for the parts", nil)
+	}
+	defer s.budget.Release(held)
 
 	var uploadID []byte
 	err := ex.call(ctx, "POST", []byte("uploads"), filterHeaders(ex.req.Headers, createHeader), nil, 0, func(r *httpparse.Response, b []byte) error {
@@ -470,9 +478,9 @@ func (ex *exchange) pumpMultipart(tcp net.Conn, writeOut func()) (keep bool) {
 		num int
 		buf []byte
 	}
-	conc := u.concurrent()
-	free := make(chan []byte, conc+1)
-	for i := 0; i < conc+1; i++ {
+	conc := max(bufs-1, 1) // bufs = Concurrent+1 unless the budget is small
+	free := make(chan []byte, bufs)
+	for i := 0; i < bufs; i++ {
 		free <- nil // allocated on first use
 	}
 	work := make(chan part)

@@ -101,12 +101,12 @@ func (ex *exchange) decodeAll(body []byte) ([]byte, error) {
 // the backend never receives a complete body that failed verification; on
 // failure the caller resets the backend request.
 //
+// bufp is the copy buffer from takeBodyBuf.
+//
 // Errors: a decode error (see isDecodeError), or *pipes.SideError for the
 // client (Src) or the backend failing.
-func (ex *exchange) pumpDecoded(tcp clientConn, up *upstream.Conn, pre []byte, remaining int64) error {
+func (ex *exchange) pumpDecoded(tcp clientConn, up *upstream.Conn, pre []byte, remaining int64, bufp *[]byte) error {
 	s := ex.s
-	bufp := s.copyBufs.Get().(*[]byte)
-	defer s.copyBufs.Put(bufp)
 	in := *bufp
 	var held [1]byte
 	hasHeld := false

@@ -103,6 +103,15 @@ func (ex *exchange) pumpDetached(tcp clientConn) (keep bool) {
 		writeOut()
 		return false
 	}
+	bb, ok := ex.takeBodyBuf(tcp, up)
+	if !ok {
+		ep.Pool.Put(up) // nothing written yet
+		ex.close = true
+		ex.finish(ex.fail(errBufferBusy, "no pipe and no buffer budget", nil))
+		writeOut()
+		return false
+	}
+	defer ex.putBodyBuf(bb)
 	t0 := time.Now()
 	pre := ex.buf[ex.headLen:]
 	remaining := ex.req.ContentLength - int64(len(pre))
@@ -134,9 +143,9 @@ func (ex *exchange) pumpDetached(tcp clientConn) (keep bool) {
 
 	var err2 error
 	if ex.streaming {
-		err2 = ex.pumpDecoded(tcp, up, pre, remaining)
+		err2 = ex.pumpDecoded(tcp, up, pre, remaining, bb.bufp)
 	} else {
-		err2 = ex.pumpBody(tcp, up, remaining)
+		err2 = ex.pumpBody(tcp, up, remaining, bb)
 	}
 	if err := err2; err != nil {
 		if isDecodeError(err) {
@@ -199,23 +208,14 @@ func (ex *exchange) pumpDetached(tcp clientConn) (keep bool) {
 // body makes progress: a client slower than pumpChunk per BodyTimeout fails.
 const pumpChunk = 4 << 20
 
-// pumpBody moves n body bytes from the client to the backend: splice when
-// both ends are plain TCP and zero copy is on, else a user-space copy.
-func (ex *exchange) pumpBody(tcp clientConn, up *upstream.Conn, n int64) error {
+// pumpBody moves n body bytes from the client to the backend through bb
+// (takeBodyBuf): splice when it holds a pipe, else a user-space copy.
+func (ex *exchange) pumpBody(tcp clientConn, up *upstream.Conn, n int64, bb bodyBuf) error {
 	s := ex.s
-	var pp *pipes.Pipe
+	pp, bufp := bb.pp, bb.bufp
 	var src, dst = tcpRaw(tcp), up.Raw
-	if s.cfg.ZeroCopy && up.Raw != nil && src != nil {
-		if p, err := s.cfg.Pipes.Acquire(); err == nil {
-			pp = p
-			ex.acc.spliced = true
-			defer s.cfg.Pipes.Release(pp)
-		}
-	}
-	var bufp *[]byte
-	if pp == nil {
-		bufp = s.copyBufs.Get().(*[]byte)
-		defer s.copyBufs.Put(bufp)
+	if pp != nil {
+		ex.acc.spliced = true
 	}
 	for n > 0 {
 		chunk := min(n, pumpChunk)

@@ -59,6 +59,11 @@ type Config struct {
 	// Limits are the admission limits (limits.go); zero values are off.
 	// Reloadable with Server.SetLimits.
 	Limits Limits
+	// BufferBudget bounds the body bytes held in user space: auto-multipart
+	// part buffers and copy-path pump buffers (membudget.go). A request
+	// that needs more is refused with 503 SlowDown before its body is
+	// read. 0 = 256 MiB.
+	BufferBudget int64
 }
 
 func (c *Config) setDefaults() {
@@ -108,6 +113,8 @@ type Server struct {
 	copyBufs  sync.Pool // *[]byte, copy-path pump buffers
 	links     sync.Map  // gnet.EventLoop -> *loopLinks
 
+	budget *memBudget // buffered body bytes (membudget.go)
+
 	autoMP   chan struct{} // slots of concurrent auto-multipart uploads
 	reg      registry
 	workers  sync.WaitGroup
@@ -155,7 +162,9 @@ func New(cfg Config, router *Router) (*Server, error) {
 		ex.written = ex.onWritten
 		return ex
 	}
-	s.copyBufs.New = func() any { b := make([]byte, 256<<10); return &b }
+	s.copyBufs.New = func() any { b := make([]byte, copyBufSize); return &b }
+	s.budget = newMemBudget(cfg.BufferBudget)
+	liveBudget.Store(s.budget)
 	return s, nil
 }
 
