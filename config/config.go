@@ -105,6 +105,8 @@ type Server struct {
 	// Limits are connection, request and body-rate limits (limits.go).
 	// Default: all off.
 	Limits Limits `yaml:"limits"`
+	// Memory bounds the body bytes buffered in user space (config/memory.go).
+	Memory Memory `yaml:"memory"`
 }
 
 // ZeroCopy is the original server.zero_copy section.

@@ -45,6 +45,7 @@ func (s *Server) setDefaults() {
 		MaxConnections:  10000,
 		Limits:          Limits{MinBodyRateWindow: 10 * time.Second},
 	}
+	s.Memory.BufferBudget = 256 << 20
 }
 
 func (b *Bucket) setDefaults() {

@@ -26,6 +26,7 @@ type Flags struct {
 	TrustedProxies  commaList // -trusted-proxies
 	UpstreamTimeout time.Duration
 	Limits          LimitFlags // server.limits (limits.go)
+	BufferBudget    Size // -buffer-budget (config/memory.go)
 
 	fs *flag.FlagSet
 }
@@ -68,6 +69,9 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.UpstreamTimeout, "upstream-timeout", 0,
 		"Time allowed for the backend's reply once a request went out; then 504, e.g. 30s. Overrides server.upstream_timeout_seconds (default 5m)")
 	f.Limits.register(fs)
+	fs.Var(&f.BufferBudget, "buffer-budget",
+		"Most request body bytes buffered in user space at once (auto-multipart part buffers, copy buffers); a request beyond it gets 503 SlowDown. "+
+			"A `size` such as 256MiB. Overrides server.memory.buffer_budget (default 256MiB)")
 }
 
 // ApplyFlags copies the flags that were set on the command line into c.
@@ -113,6 +117,8 @@ func (c *Config) ApplyFlags(f *Flags) {
 			s.TrustedProxies = append([]string(nil), f.TrustedProxies...)
 		case "upstream-timeout":
 			s.UpstreamTimeout = f.UpstreamTimeout
+		case "buffer-budget":
+			s.Memory.BufferBudget = f.BufferBudget
 		}
 		f.Limits.apply(&s.Limits, fl.Name)
 	})
@@ -136,4 +142,5 @@ var flagPaths = map[string]string{
 
 	"proxy-protocol-trusted": "server.proxy_protocol.trusted",
 	"trusted-proxies":        "server.trusted_proxies",
+	"buffer-budget":          "server.memory.buffer_budget",
 }

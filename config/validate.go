@@ -47,6 +47,7 @@ func (c *Config) Validate() error {
 	c.validateTracing(v)
 	c.validateSTS(v)
 	c.validateAccessLog(v)
+	c.validateMemory(v)
 	if len(v.errs) > 0 {
 		return joinErrors(v.errs)
 	}

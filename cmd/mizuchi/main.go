@@ -165,11 +165,13 @@ func run(log *slog.Logger) error {
 		return err
 	}
 	defer alog.Close()
+	setMemoryLimit(log, cfg)
 	srv, err := engine.New(engine.Config{
 		Addr:            cfg.Server.Address,
 		Loops:           loops,
 		MaxHeadSize:     int(cfg.Server.MaxHeaderBytes),
 		SpliceThreshold: int64(cfg.Server.SpliceThreshold),
+		BufferBudget:    int64(cfg.Server.Memory.BufferBudget),
 		ZeroCopy:        cfg.Server.ZeroCopy.Enabled,
 		HeaderTimeout:   cfg.Server.HeaderTimeout,
 		IdleTimeout:     cfg.Server.IdleTimeout,

@@ -32,6 +32,7 @@ var restartKeys = []struct {
 	// Fixed in engine.Config at start (config/proxy.go).
 	{"server.proxy_protocol.trusted", func(c *config.Config) any { return c.Server.ProxyProtocol.Trusted }},
 	{"server.trusted_proxies", func(c *config.Config) any { return c.Server.TrustedProxies }},
+	{"server.memory.buffer_budget", func(c *config.Config) any { return c.Server.Memory.BufferBudget }},
 	{"metrics.enabled", func(c *config.Config) any { return c.Metrics.Enabled }},
 	{"metrics.port", func(c *config.Config) any { return c.Metrics.Port }},
 	// The exporter is set up once (tracing.go; it also logs its own warning).
