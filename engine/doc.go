@@ -189,6 +189,35 @@
 //     TLS backend or with zero copy off. It writes the response itself and
 //     hands the socket back to the same loop with EventLoop.Enroll.
 //
+// # Memory: the buffer budget (membudget.go, bodybuf.go)
+//
+// Body bytes held in user space come from one budget
+// (Config.BufferBudget, default 256 MiB), a lock-free counter: TryAcquire
+// never waits, so nothing can deadlock on it and it may be asked on a loop.
+// What draws from it, and when:
+//
+//   - An auto-multipart upload reserves all its part buffers at once,
+//     before the backend upload is created and before 100 Continue
+//     (reserveParts): Concurrent+1 buffers of PartSize, fewer (at least
+//     one, sending parts one at a time) when the whole budget holds fewer,
+//     plus 512 KiB of read buffers for a chunked body. It never asks for
+//     more while it runs, and gives the reservation back when it ends, on
+//     every path. The part size grows with the declared length (10,000
+//     parts at most); a length whose parts would not fit in the whole
+//     budget is refused with 400 EntityTooLarge, since a retry cannot help.
+//   - A detached body that is not spliced (TLS client or backend, zero copy
+//     off, aws-chunked decoding, or the pipe pool exhausted, counted in
+//     mizuchi_pipe_pool_exhausted_total) takes one 256 KiB copy buffer;
+//     the pipe or the buffer is taken before the upstream head is written
+//     and before 100 Continue (takeBodyBuf).
+//
+// A request that finds no room is answered 503 SlowDown with Retry-After: 1
+// before any body byte is read. Not counted: in-loop bodies (bounded by
+// splice threshold x connections, above), the fixed 16 KiB/4 KiB buffers
+// of the TLS pumps, and heads. The process's Go memory limit is set to the
+// budget plus 256 MiB (cmd/mizuchi/memory.go) so buffers of finished
+// uploads are collected before garbage doubles the heap.
+//
 // # TLS
 //
 // With Config.TLS the public listener belongs to crypto/tls, not gnet
