@@ -26,7 +26,7 @@ type Flags struct {
 	TrustedProxies  commaList // -trusted-proxies
 	UpstreamTimeout time.Duration
 	Limits          LimitFlags // server.limits (limits.go)
-	BufferBudget    Size // -buffer-budget (config/memory.go)
+	BufferBudget    Size       // -buffer-budget (config/memory.go)
 
 	fs *flag.FlagSet
 }
