@@ -33,18 +33,22 @@ func sendBody(c *rawConn, seed uint64, n int64) (putResult, error) {
 }
 
 // TestE2EMemoryHugeDeclared: PutObjects declaring 5 TiB (S3's largest
-// object, which needs ~525 MiB parts) while the buffer budget is the
-// default 256 MiB. Each client gets a clear refusal before its body is read
-// (or, were it admitted, makes progress); the gateway's RSS stays within
-// the budget plus a fixed overhead, it does not crash, and no multipart
-// upload is left on the backend.
+// object, which needs ~525 MiB parts) beside PutObjects declaring 6 GiB
+// (16 MiB parts, 80 MiB of buffers each), all at once, with the default
+// 256 MiB buffer budget. Every client gets progress or a clear refusal
+// before its body is read: the 5 TiB ones 400 EntityTooLarge, the 6 GiB ones
+// 100 Continue while the budget lasts, then 503 SlowDown. The admitted ones
+// stream part of their body and give up. The gateway's RSS stays within the
+// budget plus a fixed overhead, it does not crash, and no multipart upload
+// is left on the backend.
 func TestE2EMemoryHugeDeclared(t *testing.T) {
 	b := startBackend(t, memBucket)
 	g := startGateway(t, b, route{name: "mem", pathPrefix: "/mem", bucket: memBucket})
 
 	const (
-		clients  = 3
-		declared = 5 << 40
+		huge     = 3 // clients declaring 5 TiB
+		clients  = huge + 4
+		big      = 6 << 30 // declared by the others
 		stream   = 160 * mib // streamed by a client that gets 100 Continue
 		budget   = 256 * mib // server.memory.buffer_budget's default
 		overhead = 150 * mib
@@ -65,6 +69,10 @@ func TestE2EMemoryHugeDeclared(t *testing.T) {
 		wg.Add(1)
 		go func(i int, c *rawConn) {
 			defer wg.Done()
+			declared := int64(5 << 40)
+			if i >= huge {
+				declared = big
+			}
 			r, err := putHeadExpect(c, fmt.Sprintf("/mem/huge-%d.bin", i), declared)
 			out[i] = outcome{r: r, err: err}
 			if err != nil || r.status != 100 {
@@ -83,13 +91,15 @@ func TestE2EMemoryHugeDeclared(t *testing.T) {
 	}
 	wg.Wait()
 	pk := peak()
-	t.Logf("gateway RSS: %d MiB before, peak %d MiB with %d clients declaring 5 TiB (budget %d MiB + %d MiB overhead allowed)",
-		before>>20, pk>>20, clients, budget>>20, overhead>>20)
+	t.Logf("gateway RSS: %d MiB before, peak %d MiB with %d clients declaring 5 TiB and %d declaring 6 GiB (budget %d MiB + %d MiB overhead allowed)",
+		before>>20, pk>>20, huge, clients-huge, budget>>20, overhead>>20)
+	admitted := 0
 	for i, o := range out {
 		switch {
 		case o.err != nil:
 			t.Fatalf("client %d: %v", i, o.err)
 		case o.r.status == 100:
+			admitted++
 			t.Logf("client %d: admitted, streamed %d MiB", i, o.streamed>>20)
 		default:
 			code := checkS3Error(t, fmt.Sprintf("client %d", i), o.r, false)
@@ -98,6 +108,9 @@ func TestE2EMemoryHugeDeclared(t *testing.T) {
 			}
 			t.Logf("client %d: refused before the body: %d %s", i, o.r.status, code)
 		}
+	}
+	if admitted == 0 {
+		t.Fatalf("no upload admitted; want the 6 GiB ones to make progress while the budget lasts")
 	}
 	if pk > budget+overhead {
 		t.Fatalf("gateway peak RSS %d MiB; want at most %d MiB (budget + overhead)", pk>>20, (budget+overhead)>>20)
