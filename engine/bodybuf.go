@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"syscall"
+
 	"github.com/mizuchi-gw/mizuchi/pipes"
 	"github.com/mizuchi-gw/mizuchi/upstream"
 )
@@ -12,10 +14,12 @@ import (
 // errBufferBusy: no pipe and no room in the buffer budget.
 var errBufferBusy = &s3Error{"SlowDown", 503, "The gateway's buffer budget is exhausted. Please retry."}
 
-// bodyBuf is what one detached body moves through: pp for splice, else
-// bufp, a copy buffer whose copyBufSize bytes are reserved from the budget.
+// bodyBuf is what one detached body moves through: pp for splice (src is
+// the client socket's raw conn), else bufp, a copy buffer whose copyBufSize
+// bytes are reserved from the budget.
 type bodyBuf struct {
 	pp   *pipes.Pipe
+	src  syscall.RawConn
 	bufp *[]byte
 }
 
@@ -25,12 +29,14 @@ type bodyBuf struct {
 // putBodyBuf.
 func (ex *exchange) takeBodyBuf(tcp clientConn, up *upstream.Conn) (bb bodyBuf, ok bool) {
 	s := ex.s
-	if !ex.streaming && s.cfg.ZeroCopy && up.Raw != nil && tcpRaw(tcp) != nil {
-		p, err := s.cfg.Pipes.Acquire()
-		if err == nil {
-			return bodyBuf{pp: p}, true
+	if !ex.streaming && s.cfg.ZeroCopy && up.Raw != nil {
+		if src := tcpRaw(tcp); src != nil {
+			p, err := s.cfg.Pipes.Acquire()
+			if err == nil {
+				return bodyBuf{pp: p, src: src}, true
+			}
+			pipePoolExhausted.Inc()
 		}
-		pipePoolExhausted.Inc()
 	}
 	if !s.budget.TryAcquire(copyBufSize) {
 		return bodyBuf{}, false

@@ -213,7 +213,7 @@ const pumpChunk = 4 << 20
 func (ex *exchange) pumpBody(tcp clientConn, up *upstream.Conn, n int64, bb bodyBuf) error {
 	s := ex.s
 	pp, bufp := bb.pp, bb.bufp
-	var src, dst = tcpRaw(tcp), up.Raw
+	var src, dst = bb.src, up.Raw
 	if pp != nil {
 		ex.acc.spliced = true
 	}
