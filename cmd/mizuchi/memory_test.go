@@ -48,7 +48,7 @@ func TestE2EMemoryHugeDeclared(t *testing.T) {
 	const (
 		huge     = 3 // clients declaring 5 TiB
 		clients  = huge + 4
-		big      = 6 << 30 // declared by the others
+		big      = 6 << 30   // declared by the others
 		stream   = 160 * mib // streamed by a client that gets 100 Continue
 		budget   = 256 * mib // server.memory.buffer_budget's default
 		overhead = 150 * mib
