@@ -107,6 +107,8 @@ type Server struct {
 	Limits Limits `yaml:"limits"`
 	// Memory bounds the body bytes buffered in user space (config/memory.go).
 	Memory Memory `yaml:"memory"`
+	// Spool buffers chunked UploadPart bodies on disk (config/spool.go).
+	Spool Spool `yaml:"spool"`
 }
 
 // ZeroCopy is the original server.zero_copy section.

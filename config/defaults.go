@@ -44,6 +44,7 @@ func (s *Server) setDefaults() {
 		UpstreamTimeout: 5 * time.Minute,
 		MaxConnections:  10000,
 		Limits:          Limits{MinBodyRateWindow: 10 * time.Second},
+		Spool:           Spool{MaxBytes: defaultSpoolMaxBytes},
 	}
 	s.Memory.BufferBudget = 256 << 20
 }

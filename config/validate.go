@@ -97,6 +97,7 @@ func (c *Config) validateServer(v *validator) {
 	if s.MaxConnections < 1 {
 		v.errorf("server.max_connections", "must be at least 1, got %d", s.MaxConnections)
 	}
+	s.Spool.validate(v)
 	seen := map[string]bool{}
 	for i, d := range s.VirtualHostDomains {
 		p := fmt.Sprintf("server.virtual_host_domains[%d]", i)

@@ -91,6 +91,7 @@ type authResult struct {
 	// autoMP: a PutObject uploaded as a multipart upload (size above the
 	// route's threshold, or chunked of unknown length)
 	autoMP  bool
+	spool   bool // a chunked UploadPart spooled to disk first (spool.go)
 	pending bool // waiting for a JWKS refresh; the request stays in gnet's buffer
 	fail    *authFailure
 }

@@ -87,6 +87,9 @@ func (ex *exchange) pumpDetached(tcp clientConn) (keep bool) {
 	if ex.autoMP {
 		return ex.pumpMultipart(tcp, writeOut)
 	}
+	if ex.spool {
+		return ex.pumpSpooled(tcp, writeOut)
+	}
 	if err := ex.prepare(ctx); err != nil {
 		ex.close = true
 		ex.finish(ex.failPrepare(err))

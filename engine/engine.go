@@ -64,6 +64,11 @@ type Config struct {
 	// that needs more is refused with 503 SlowDown before its body is
 	// read. 0 = 256 MiB.
 	BufferBudget int64
+	// SpoolDir and SpoolMaxBytes spool chunked UploadPart bodies to disk
+	// (spool.go): the directory ("" = os.TempDir()) and the bytes spooled
+	// at once; 0 = off (such bodies get 501).
+	SpoolDir      string
+	SpoolMaxBytes int64
 }
 
 func (c *Config) setDefaults() {
@@ -111,6 +116,7 @@ type Server struct {
 	builders  sync.Pool // *upstream.Builder
 	exchanges sync.Pool // *exchange
 	copyBufs  sync.Pool // *[]byte, copy-path pump buffers
+	spool     *spooler  // chunked UploadPart bodies (spool.go); nil = off
 	links     sync.Map  // gnet.EventLoop -> *loopLinks
 
 	budget *memBudget // buffered body bytes (membudget.go)
@@ -165,6 +171,9 @@ func New(cfg Config, router *Router) (*Server, error) {
 	s.copyBufs.New = func() any { b := make([]byte, copyBufSize); return &b }
 	s.budget = newMemBudget(cfg.BufferBudget)
 	liveBudget.Store(s.budget)
+	if cfg.SpoolMaxBytes > 0 {
+		s.spool = newSpooler(cfg.SpoolDir, cfg.SpoolMaxBytes)
+	}
 	return s, nil
 }
 

@@ -95,6 +95,9 @@ type exchange struct {
 	// limits (limits.go, rateconn.go)
 	slot  limits.Slot // the in-flight upload place, released with the exchange
 	rateC rateConn    // the detached socket held to the minimum body rate
+
+	spool    bool  // a chunked UploadPart spooled to disk first (spool.go)
+	spoolLen int64 // ... its length, once spooled
 }
 
 // setAuth records what authentication found, on the loop. The Verified
@@ -106,6 +109,7 @@ func (ex *exchange) setAuth(ar *authResult, sc *loopScratch, decodedLen int64) {
 	ex.ident = ar.id
 	ex.teChunked = sc.req.Chunked
 	ex.autoMP = ar.autoMP
+	ex.spool = ar.spool
 	ex.streaming, ex.trailer, ex.unverified, ex.unsigned = ar.streaming, ar.trailer, ar.unverified, ar.unsigned
 	ex.decodedLen = decodedLen
 	if ar.streaming && !ar.unverified && !ar.unsigned {
@@ -165,6 +169,7 @@ func (s *Server) putExchange(ex *exchange) {
 	ex.rateC = rateConn{}
 	ex.authzIn, ex.authzJSON = nil, nil
 	ex.streaming, ex.trailer, ex.unverified, ex.unsigned, ex.teChunked, ex.autoMP, ex.rechunk = false, false, false, false, false, false, false
+	ex.spool, ex.spoolLen = false, 0
 	s.exchanges.Put(ex)
 }
 
@@ -203,6 +208,8 @@ func (ex *exchange) prepare(ctx context.Context) error {
 		ur.ContentLength = 0
 	case !ex.op.hasBody():
 		ur.ContentLength = -1
+	case ex.spool:
+		ur.ContentLength = ex.spoolLen
 	}
 	if ex.streaming {
 		if err := ex.initDecoder(); err != nil {

@@ -384,7 +384,9 @@ func (s *Server) refuseHead(c gnet.Conn, sc *loopScratch, err error) gnet.Action
 //     encoded length;
 //   - a PutObject above the route's multipart threshold, or chunked of
 //     unknown length: an auto-multipart upload (automp.go);
-//   - any other chunked body (UploadPart of unknown length): refused.
+//   - an UploadPart of unknown length: spooled to disk (spool.go) when
+//     spooling is on;
+//   - any other chunked body: refused.
 func (s *Server) bodyMode(rt *Route, o op, req *httpparse.Request, ar *authResult) (int64, *s3Error) {
 	ph := req.Header("x-amz-content-sha256")
 	switch {
@@ -407,6 +409,9 @@ func (s *Server) bodyMode(rt *Route, o op, req *httpparse.Request, ar *authResul
 		}
 	case req.Chunked && bytes.Equal(ph, streamingUnsignedTrailer):
 		ar.streaming, ar.unsigned, ar.trailer = true, true, true
+	case req.Chunked && o == opUploadPart && s.spool.on():
+		ar.spool = true // spool.go
+		return -1, nil
 	case req.Chunked:
 		return -1, errChunkedTE
 	default:

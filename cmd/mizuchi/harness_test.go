@@ -456,6 +456,8 @@ type gwOptions struct {
 	uploadIDSecrets []string
 	// yaml is appended to the configuration (top-level sections, e.g. tracing).
 	yaml string
+	// serverYAML is added to the server section (lines indented by 2 spaces).
+	serverYAML string
 }
 
 // startGateway writes a config for routes and starts mizuchi on free ports.
@@ -487,6 +489,7 @@ func startGatewayWith(t testing.TB, b *backend, o gwOptions, routes ...route) *g
 				fmt.Sprintf("  upload_id_secrets: [%s]\n", strings.Join(o.uploadIDSecrets, ", ")), 1)
 		}
 		cfg += o.yaml
+		cfg = strings.Replace(cfg, "server:\n", "server:\n"+o.serverYAML, 1)
 		if werr := os.WriteFile(g.cfg, []byte(cfg), 0o600); werr != nil {
 			t.Fatalf("cannot write config: %v", werr)
 		}

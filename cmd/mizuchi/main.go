@@ -187,6 +187,8 @@ func run(log *slog.Logger) error {
 		ProxyProtocol:   proxyTrusted,
 		TrustedProxies:  trustedProxies,
 		Limits:          engineLimits(&cfg.Server.Limits),
+		SpoolDir:        cfg.Server.Spool.Dir,
+		SpoolMaxBytes:   int64(cfg.Server.Spool.MaxBytes),
 	}, router)
 	if err != nil {
 		return err

@@ -38,6 +38,8 @@ var restartKeys = []struct {
 	// The exporter is set up once (tracing.go; it also logs its own warning).
 	{"tracing", func(c *config.Config) any { return c.Tracing }},
 	{"access_log", func(c *config.Config) any { return c.AccessLog }},
+	// The spooler is set up once in engine.New (engine/spool.go).
+	{"server.spool", func(c *config.Config) any { return c.Server.Spool }},
 }
 
 // reloadedKeys are the key paths (or section prefixes ending in '.') a
