@@ -69,6 +69,9 @@ type Config struct {
 	// at once; 0 = off (such bodies get 501).
 	SpoolDir      string
 	SpoolMaxBytes int64
+	// FDConnCap caps client connections below what the file descriptor
+	// limit allows (fdlimit.go), over MaxConns and its reloads; 0 = none.
+	FDConnCap int
 }
 
 func (c *Config) setDefaults() {
@@ -312,7 +315,7 @@ func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		var id [16]byte
 		return appendErrorResponse(nil, errSlowDown.Code, errSlowDown.Status, "The gateway is shutting down.", appendRequestID(id[:0]), nil, true), gnet.Close
 	}
-	if activeConns.Load() >= int64(s.tun().MaxConns) {
+	if activeConns.Load() >= s.maxConns() {
 		connsRejected.Inc()
 		var id [16]byte
 		return appendErrorResponse(nil, errSlowDown.Code, errSlowDown.Status, errSlowDown.Message, appendRequestID(id[:0]), nil, true), gnet.Close

@@ -166,6 +166,11 @@ func run(log *slog.Logger) error {
 	}
 	defer alog.Close()
 	setMemoryLimit(log, cfg)
+	pipePool := 0
+	if cfg.Server.ZeroCopy.Enabled {
+		pipePool = cfg.Server.PipePool
+	}
+	fdCap := fileLimitConnCap(log, pipePool, cfg.Server.MaxConnections)
 	srv, err := engine.New(engine.Config{
 		Addr:            cfg.Server.Address,
 		Loops:           loops,
@@ -189,6 +194,7 @@ func run(log *slog.Logger) error {
 		Limits:          engineLimits(&cfg.Server.Limits),
 		SpoolDir:        cfg.Server.Spool.Dir,
 		SpoolMaxBytes:   int64(cfg.Server.Spool.MaxBytes),
+		FDConnCap:       fdCap,
 	}, router)
 	if err != nil {
 		return err
