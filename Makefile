@@ -60,6 +60,12 @@ test-long: ## long-running tests (-run Long, MIZUCHI_LONG=1)
 	vgw="$$($(INSTALL_VERSITYGW) | tail -n1)" && \
 	MIZUCHI_VERSITYGW="$$vgw" MIZUCHI_LONG=1 $(GO) test -run Long -timeout 60m ./...
 
+SOAK_TIME ?= 10m
+.PHONY: soak
+soak: ## mixed load on the real binary for SOAK_TIME (default 10m); fails unless fds, goroutines and RSS return near baseline (not in CI)
+	vgw="$$($(INSTALL_VERSITYGW) | tail -n1)" && \
+	MIZUCHI_VERSITYGW="$$vgw" $(GO) test -tags soak -run '^TestSoak$$' -count=1 -v -timeout 0 ./cmd/mizuchi/ -soak=$(SOAK_TIME)
+
 bench: ## load benchmarks: Mizuchi vs direct, nginx, HAProxy, a splice relay (bench/run.sh)
 	bash bench/run.sh
 
