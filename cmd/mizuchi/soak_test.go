@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,6 +29,8 @@ import (
 var soakTime = flag.Duration("soak", 10*time.Minute, "how long TestSoak runs its load")
 
 const soakBucket = "soak-bucket"
+
+var lastRawErr atomic.Value
 
 // soakStats counts outcomes per operation.
 type soakStats struct {
@@ -268,25 +271,20 @@ func soakRound(t *testing.T, g *gateway, st *soakStats, i int) {
 		st.add("client_reset", "sent")
 	}
 
-	// Backend faults: outcomes vary; a response must come.
-	c = g.dialRaw(t)
+	// Backend faults: outcomes vary (200, 502, 503); a response must
+	// come. A fresh connection each: a fault reply closes it.
 	for k := 0; k < 6; k++ {
 		n := int64(64 << 10)
 		if k%2 == 1 {
 			n = 1 * mib
 		}
-		if c == nil {
-			c = g.dialRaw(t)
-		}
+		c = g.dialRaw(t)
 		r := rawPut(c, fmt.Sprintf("/flt/f-%d-%d", i, k), n)
-		st.add("backend_fault", strconv.Itoa(r.status))
-		if r.status == 0 || r.header.Get("Connection") == "close" {
-			c.Close()
-			c = nil
-		}
-	}
-	if c != nil {
 		c.Close()
+		st.add("backend_fault", strconv.Itoa(r.status))
+		if r.status == 0 {
+			t.Errorf("backend fault: no reply to a PUT of %d bytes: %v", n, lastRawErr.Load())
+		}
 	}
 }
 
@@ -298,6 +296,7 @@ func rawPut(c *rawConn, path string, n int64) putResult {
 	_ = c.writePut(path, uint64(n), n)
 	r, err := c.readResponse("PUT")
 	if err != nil {
+		lastRawErr.Store(err.Error())
 		return putResult{}
 	}
 	return r
