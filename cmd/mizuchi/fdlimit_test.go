@@ -151,3 +151,18 @@ func openFDs(t testing.TB, pid int) int {
 	}
 	return len(ents)
 }
+
+func TestFDConnCap(t *testing.T) {
+	f := func(nofile uint64, pipePool, want int) {
+		t.Helper()
+		if got := fdConnCap(nofile, pipePool); got != want {
+			t.Fatalf("unexpected cap for nofile %d, pipe pool %d; got %d; want %d", nofile, pipePool, got, want)
+		}
+	}
+	f(384, 8, 80)          // (384 - 128 - 16) / 3
+	f(1024, 256, 128)      // (1024 - 128 - 512) / 3
+	f(1024, 0, 298)        // zero copy off: no pipes
+	f(65536, 256, 21632)   // above the default max_connections
+	f(100, 8, 1)           // never below one
+	f(1<<63, 256, 1<<31-1) // RLIM_INFINITY
+}
