@@ -124,7 +124,7 @@ func (f *tlsFront) serve() {
 			continue
 		}
 		backoff = 0
-		if tlsConns.Load() >= int64(f.s.tun().MaxConns) {
+		if tlsConns.Load() >= f.s.maxConns() {
 			connsRejected.Inc()
 			c.Close()
 			continue
