@@ -9,6 +9,10 @@ import (
 	"github.com/mizuchi-gw/mizuchi/pipes"
 )
 
+// spoolBufBytes is what one spooled body holds in memory, reserved from
+// the buffer budget (membudget.go).
+const spoolBufBytes = 3 * copyBufSize
+
 // pumpSpooled runs a chunked UploadPart on its detached socket: the body
 // is decoded into a spool file, then sent to the backend with its length
 // (spool.go). It reports whether the connection may be kept alive.
@@ -32,6 +36,11 @@ func (ex *exchange) pumpSpooled(tcp clientConn, writeOut func()) (keep bool) {
 	if l := ex.route.bind.partLimit; l > 0 {
 		limit = l
 	}
+	// The copy buffer, the socket read buffer and the decoded bytes.
+	if !s.budget.TryAcquire(spoolBufBytes) {
+		return fail(errBufferBusy, "buffer budget spent", nil)
+	}
+	defer s.budget.Release(spoolBufBytes)
 	w, err := sp.open(limit)
 	if err != nil {
 		return fail(errInternal, "cannot open a spool file", err)
@@ -47,7 +56,7 @@ func (ex *exchange) pumpSpooled(tcp clientConn, writeOut func()) (keep bool) {
 		}
 	}
 	ex.te.Reset()
-	src := &bodySource{ex: ex, tcp: tcp, pre: ex.buf[ex.headLen:], raw: make([]byte, 256<<10)}
+	src := &bodySource{ex: ex, tcp: tcp, pre: ex.buf[ex.headLen:], raw: make([]byte, copyBufSize)}
 	bufp := s.copyBufs.Get().(*[]byte)
 	defer s.copyBufs.Put(bufp)
 	if err := w.fill(src, *bufp); err != nil {
