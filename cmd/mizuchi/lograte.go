@@ -16,11 +16,8 @@ import (
 // authorization, failed detaches) from event loops and workers: this
 // bounds how much a storm of them can write.
 //
-// Writes to stderr are synchronous: a warning logged on an event loop
-// costs one write(2) of a short line, bounded here to perSecond per
-// message; a stderr that blocks (a full pipe nobody reads) would stall
-// the loop, so run the gateway with stderr going to a file, journald or a
-// reader that keeps up.
+// The handler below writes into an asyncWriter (logwriter.go), so a
+// stderr that blocks never stalls the caller.
 type rateLimited struct {
 	inner slog.Handler
 	st    *rateState

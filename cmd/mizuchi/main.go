@@ -11,6 +11,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -46,15 +47,23 @@ func main() {
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	log := newLogger()
+	out := newAsyncWriter(os.Stderr)
+	log := newLogger(out)
 	slog.SetDefault(log)
-	if err := run(log); err != nil {
+	err := run(log)
+	if err != nil {
 		log.Error("mizuchi stopped", "err", err)
+	}
+	out.Flush()
+	if err != nil {
 		os.Exit(1)
 	}
 }
 
-func newLogger() *slog.Logger {
+// newLogger returns the gateway's logger, writing to out: warnings and
+// errors rate-limited (lograte.go), and never waiting on the output
+// (logwriter.go).
+func newLogger(out io.Writer) *slog.Logger {
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*logLevel)); err != nil {
 		fmt.Fprintf(os.Stderr, "invalid -log-level %q: %v\n", *logLevel, err)
@@ -62,9 +71,9 @@ func newLogger() *slog.Logger {
 	}
 	opts := &slog.HandlerOptions{Level: lvl}
 	if *logJSON {
-		return slog.New(newRateLimited(slog.NewJSONHandler(os.Stderr, opts), logLinesPerSecond))
+		return slog.New(newRateLimited(slog.NewJSONHandler(out, opts), logLinesPerSecond))
 	}
-	return slog.New(newRateLimited(slog.NewTextHandler(os.Stderr, opts), logLinesPerSecond))
+	return slog.New(newRateLimited(slog.NewTextHandler(out, opts), logLinesPerSecond))
 }
 
 func run(log *slog.Logger) error {
