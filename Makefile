@@ -100,6 +100,11 @@ lint: ## gofmt, go vet and staticcheck (pinned)
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
+GOVULNCHECK ?= golang.org/x/vuln/cmd/govulncheck@v1.9.0
+.PHONY: vulncheck
+vulncheck: ## govulncheck (pinned) against the Go vulnerability database; needs https://vuln.go.dev, so not in CI here
+	$(GO) run $(GOVULNCHECK) ./...
+
 check: ## gofmt, lint, test
 	@out="$$(find . -name '*.go' -not -path './.git/*' -not -path './.dev/*' -not -path './.tools/*' -print0 | xargs -0 -r gofmt -l)"; \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
