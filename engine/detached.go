@@ -187,7 +187,15 @@ func (ex *exchange) pumpDetached(tcp clientConn) (keep bool) {
 		writeOut()
 		return false
 	}
-	respBody, err := up.ReadResponse(&ex.resp, time.Now().Add(s.tun().UpstreamTimeout))
+	return ex.answerFromBackend(up, ep, t0, writeOut)
+}
+
+// answerFromBackend reads the backend's reply to a request whose body was
+// sent, answers the client (writeOut) and gives the backend connection
+// back to ep's pool when it may be reused. It reports whether the client
+// connection may be kept alive.
+func (ex *exchange) answerFromBackend(up *upstream.Conn, ep *upstream.Endpoint, t0 time.Time, writeOut func()) bool {
+	respBody, err := up.ReadResponse(&ex.resp, time.Now().Add(ex.s.tun().UpstreamTimeout))
 	if err != nil {
 		up.Close()
 		upstreamErrors.Inc()

@@ -16,7 +16,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mizuchi-gw/mizuchi/engine/accesslog"
-	"github.com/mizuchi-gw/mizuchi/httpparse"
 	"github.com/mizuchi-gw/mizuchi/pipes"
 	"github.com/mizuchi-gw/mizuchi/sigv4"
 	"github.com/mizuchi-gw/mizuchi/upstream"
@@ -75,30 +74,11 @@ type Config struct {
 }
 
 func (c *Config) setDefaults() {
-	if c.MaxHeadSize <= 0 {
-		c.MaxHeadSize = httpparse.DefaultMaxHeadSize
-	}
-	if c.SpliceThreshold <= 0 {
-		c.SpliceThreshold = 256 << 10
-	}
-	if c.HeaderTimeout <= 0 {
-		c.HeaderTimeout = 10 * time.Second
-	}
-	if c.IdleTimeout <= 0 {
-		c.IdleTimeout = 60 * time.Second
-	}
-	if c.BodyTimeout <= 0 {
-		c.BodyTimeout = 60 * time.Second
-	}
-	if c.UpstreamTimeout <= 0 {
-		c.UpstreamTimeout = 5 * time.Minute
-	}
-	if c.MaxConns <= 0 {
-		c.MaxConns = 10000
-	}
-	if c.MaxObjectSize <= 0 {
-		c.MaxObjectSize = 5 << 30
-	}
+	t := c.tunables()
+	t.setDefaults() // one place for the defaults of the reloadable settings
+	c.MaxHeadSize, c.SpliceThreshold = t.MaxHeadSize, t.SpliceThreshold
+	c.HeaderTimeout, c.IdleTimeout, c.BodyTimeout, c.UpstreamTimeout = t.HeaderTimeout, t.IdleTimeout, t.BodyTimeout, t.UpstreamTimeout
+	c.MaxConns, c.MaxObjectSize = t.MaxConns, t.MaxObjectSize
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

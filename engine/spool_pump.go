@@ -131,22 +131,5 @@ func (ex *exchange) sendSpooled(w *spoolFile, buf []byte, writeOut func()) bool 
 		writeOut()
 		return false
 	}
-	respBody, err := up.ReadResponse(&ex.resp, time.Now().Add(s.tun().UpstreamTimeout))
-	if err != nil {
-		up.Close()
-		upstreamErrors.Inc()
-		ex.close = true
-		ex.finish(ex.failUpstream("backend response failed", err))
-		writeOut()
-		return false
-	}
-	ex.route.m.observeUpstream(ex.op, t0)
-	ex.finish(ex.mapResponse(respBody))
-	if ex.resp.Close {
-		up.Close()
-	} else {
-		ex.route.Endpoint.Pool.Put(up)
-	}
-	writeOut()
-	return !ex.close
+	return ex.answerFromBackend(up, ex.route.Endpoint, t0, writeOut)
 }
