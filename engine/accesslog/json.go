@@ -54,6 +54,13 @@ const hexDigits = "0123456789abcdef"
 // AppendJSONString appends s quoted as a JSON string. Invalid UTF-8 becomes
 // U+FFFD, so the output stays valid JSON whatever the client sent.
 func AppendJSONString[T string | []byte](dst []byte, s T) []byte {
+	return appendQuoted(dst, s, `\u00`)
+}
+
+// appendQuoted appends s in double quotes: '"' and '\\' escaped, \n \r \t
+// as such, other control bytes as ctrl and two hex digits (JSON's \u00XX,
+// logfmt's \xXX), invalid UTF-8 as \ufffd (valid in both formats).
+func appendQuoted[T string | []byte](dst []byte, s T, ctrl string) []byte {
 	dst = append(dst, '"')
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -78,7 +85,7 @@ func AppendJSONString[T string | []byte](dst []byte, s T) []byte {
 		case c == '\t':
 			dst = append(dst, `\t`...)
 		case c < 0x20 || c == 0x7f:
-			dst = append(dst, `\u00`...)
+			dst = append(dst, ctrl...)
 			dst = append(dst, hexDigits[c>>4], hexDigits[c&0xf])
 		default:
 			dst = append(dst, c)

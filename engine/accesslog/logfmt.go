@@ -58,38 +58,7 @@ func appendLogfmtValue[T string | []byte](dst []byte, v T) []byte {
 	if !needsQuote(v) {
 		return append(dst, v...)
 	}
-	dst = append(dst, '"')
-	for i := 0; i < len(v); {
-		c := v[i]
-		if c >= utf8.RuneSelf {
-			size := runeLen(v[i:])
-			if size == 0 {
-				dst = append(dst, `\ufffd`...)
-				i++
-				continue
-			}
-			dst = append(dst, v[i:i+size]...)
-			i += size
-			continue
-		}
-		switch {
-		case c == '"' || c == '\\':
-			dst = append(dst, '\\', c)
-		case c == '\n':
-			dst = append(dst, `\n`...)
-		case c == '\r':
-			dst = append(dst, `\r`...)
-		case c == '\t':
-			dst = append(dst, `\t`...)
-		case c < 0x20 || c == 0x7f:
-			dst = append(dst, `\x`...)
-			dst = append(dst, hexDigits[c>>4], hexDigits[c&0xf])
-		default:
-			dst = append(dst, c)
-		}
-		i++
-	}
-	return append(dst, '"')
+	return appendQuoted(dst, v, `\x`)
 }
 
 func needsQuote[T string | []byte](v T) bool {
