@@ -25,6 +25,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -59,6 +60,10 @@ var (
 	quiet        = flag.Bool("quiet", false, "do not print the human-readable block")
 	allowNonLoop = flag.Bool("allow-nonloopback", false, "allow a -url host that is not a loopback address")
 	freePorts    = flag.Int("free-ports", 0, "print this many currently free 127.0.0.1 TCP ports, one a line, and exit (for scripts)")
+	caFile       = flag.String("cacert", "", "https:// -url: verify the server's certificate against the PEM certificates in this file instead of the system roots")
+	insecure     = flag.Bool("insecure", false, "https:// -url: do not verify the server's certificate")
+	tlsCipher    = flag.String("tls-cipher", "", "https:// -url: fail every handshake that does not negotiate this TLS 1.3 cipher suite, e.g. TLS_AES_128_GCM_SHA256")
+	genCertDir   = flag.String("gen-cert", "", "write a fresh self-signed ECDSA P-256 certificate for 127.0.0.1, ::1 and localhost to DIR/cert.pem and its key to DIR/key.pem, and exit (for scripts)")
 )
 
 func init() {
@@ -74,6 +79,13 @@ func main() {
 	if *freePorts > 0 {
 		if err := printFreePorts(*freePorts); err != nil {
 			log.Error("cannot find free ports", "err", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *genCertDir != "" {
+		if err := genCert(*genCertDir); err != nil {
+			log.Error("cannot write the certificate", "err", err)
 			os.Exit(1)
 		}
 		return
@@ -105,6 +117,18 @@ func main() {
 	}
 	if err := configFromURL(cfg, *targetURL, *allowNonLoop); err != nil {
 		log.Error("bad flags", "err", err)
+		os.Exit(2)
+	}
+	tlsOpts := tlsOptions{caFile: *caFile, insecure: *insecure, cipherName: *tlsCipher}
+	if cfg.https {
+		host, _, _ := net.SplitHostPort(cfg.addr)
+		if cfg.tls, cfg.tlsCipher, err = clientTLS(tlsOpts, host); err != nil {
+			log.Error("bad flags", "err", err)
+			os.Exit(2)
+		}
+		cfg.tlsVerify = tlsOpts.verify()
+	} else if tlsOpts != (tlsOptions{}) {
+		log.Error("bad flags", "err", "-cacert, -insecure and -tls-cipher need an https:// -url")
 		os.Exit(2)
 	}
 	if err := cfg.validate(); err != nil {
@@ -147,17 +171,36 @@ func measure(ctx context.Context, cfg *config, specs []pidSpec) (*report, error)
 		MaxRequests: cfg.requests,
 		Expect100:   cfg.expect100,
 	}
-	watch := startPidWatch(specs)
-	hostStart, hostErr := readHostCPU()
-	selfStart, selfErr := procCPU(0)
+	// The readings start once every connection is open (see run).
+	var (
+		watch     *pidWatch
+		hostStart hostCPU
+		selfStart time.Duration
+		hostErr   error
+		selfErr   error
+	)
+	cfg.onStart = func() {
+		watch = startPidWatch(specs)
+		hostStart, hostErr = readHostCPU()
+		selfStart, selfErr = procCPU(0)
+	}
 
 	res, err := run(ctx, cfg)
+	if watch == nil { // run failed before it started
+		if err == nil {
+			err = errors.New("the run did not start")
+		}
+		return nil, err
+	}
 
 	selfEnd, selfErr2 := procCPU(0)
 	hostEnd, hostErr2 := readHostCPU()
 	watch.finish()
 	if err != nil {
 		return nil, err
+	}
+	if cfg.https {
+		rep.TLS = newTLSReport(cfg.tlsVerify, res)
 	}
 
 	rep.ElapsedSec = res.elapsed.Seconds()

@@ -34,6 +34,7 @@ type report struct {
 	Latency   latencySummary `json:"latency"`
 
 	Multipart *multipartReport `json:"multipart,omitempty"` // only with -multipart-parts
+	TLS       *tlsReport       `json:"tls,omitempty"`       // only with an https:// -url
 
 	Generator procReport   `json:"generator"`
 	Procs     []procReport `json:"procs,omitempty"`
@@ -102,6 +103,10 @@ func writeText(w io.Writer, r *report) {
 	}
 	if mp := r.Multipart; mp != nil {
 		fmt.Fprintf(w, "uploads     %d completed of %d parts each, %.1f uploads/s\n", mp.Uploads, mp.Parts, mp.UploadsPerSec)
+	}
+	if t := r.TLS; t != nil {
+		fmt.Fprintf(w, "tls         %s %s %s, verify %s; %d handshakes before the run (mean %s), %d during it\n",
+			t.Version, t.Cipher, t.Curve, t.Verify, t.Handshakes-t.HandshakesInRun, us(t.HandshakeMeanUS), t.HandshakesInRun)
 	}
 	fmt.Fprintf(w, "throughput  %.1f req/s, %.1f MB/s\n", r.ReqPerSec, r.MBPerSec)
 	writeLatency(w, "latency    ", r.Latency)

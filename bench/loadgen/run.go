@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -36,23 +37,36 @@ type config struct {
 	timeout   time.Duration // per request: dial, write and read together
 	bufSize   int           // shared body buffer; bodies repeat it
 	newSigner func() signer
+	https     bool        // the -url is https://
+	tls       *tls.Config // client config when https
+	tlsCipher uint16      // the cipher suite every handshake must pick; 0: any
+	tlsVerify string      // how the server is verified, for the report
+	// onStart, if set, runs once every connection is open (and handshaken),
+	// right before the clock starts: measure takes its CPU readings there.
+	onStart func()
 }
 
-// configFromURL fills addr, host and path from an http:// URL.
+// configFromURL fills addr, host, path and https from an http:// or
+// https:// URL.
 func configFromURL(cfg *config, raw string, allowNonLoopback bool) error {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return fmt.Errorf("cannot parse -url %q: %w", raw, err)
 	}
-	if u.Scheme != "http" {
-		return fmt.Errorf("-url %q: only http:// is supported", raw)
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("-url %q: only http:// and https:// are supported", raw)
 	}
 	if u.RawQuery != "" {
 		return fmt.Errorf("-url %q: a query is not supported", raw)
 	}
 	host := u.Hostname()
 	port := u.Port()
-	if port == "" {
+	cfg.https = u.Scheme == "https"
+	switch {
+	case port != "":
+	case cfg.https:
+		port = "443"
+	default:
 		port = "80"
 	}
 	if !allowNonLoopback {
@@ -92,6 +106,8 @@ func (cfg *config) validate() error {
 		return errors.New("body buffer size must be positive")
 	case cfg.newSigner == nil:
 		return errors.New("no signer")
+	case cfg.https && cfg.tls == nil:
+		return errors.New("an https:// -url needs a TLS client config")
 	case cfg.keys < 0 || (cfg.keys > 0 && cfg.parts > 0):
 		return errors.New("-keys must be 0 (a fresh key per request) or positive, and only with plain PUTs")
 	}
@@ -108,7 +124,12 @@ type result struct {
 	firstErr  map[string]string // one example message per kind
 	dials     int64
 	elapsed   time.Duration
-	latencies []time.Duration // successful requests only; unsorted, sampled
+
+	handshakes      int64           // TLS handshakes, all
+	handshakesInRun int64           // of which after the clock started (reconnects)
+	handshakeTime   time.Duration   // summed wall clock of those before
+	tlsState        tlsState        // what one handshake negotiated
+	latencies       []time.Duration // successful requests only; unsorted, sampled
 
 	uploadLatencies []time.Duration // completed uploads, create to complete; unsorted, sampled
 }
@@ -149,8 +170,6 @@ func run(ctx context.Context, cfg *config) (*result, error) {
 		perConnUploads = int(min(int64(perConnUploads), cfg.requests))
 	}
 
-	ctx, cancel := context.WithTimeout(ctx, cfg.duration)
-	defer cancel()
 	var started atomic.Int64
 	workers := make([]*worker, cfg.conns)
 	for i := range workers {
@@ -158,6 +177,28 @@ func run(ctx context.Context, cfg *config) (*result, error) {
 		workers[i].ulat = make([]time.Duration, 0, perConnUploads)
 	}
 
+	// Every connection is opened (and TLS-handshaken) before the clock and
+	// the CPU readings start: the run measures requests on open keep-alive
+	// connections. A worker whose connection failed counts the error and
+	// dials again in its loop.
+	var dialing sync.WaitGroup
+	for _, w := range workers {
+		dialing.Add(1)
+		go func() {
+			defer dialing.Done()
+			if kind := w.dial(); kind != "" {
+				w.errs[kind]++
+			}
+			w.running = true
+		}()
+	}
+	dialing.Wait()
+	if cfg.onStart != nil {
+		cfg.onStart()
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, cfg.duration)
+	defer cancel()
 	begin := time.Now()
 	var wg sync.WaitGroup
 	for _, w := range workers {
@@ -182,7 +223,7 @@ func run(ctx context.Context, cfg *config) (*result, error) {
 				}
 				if kind != "" {
 					w.errs[kind]++
-					if kind == errDial {
+					if kind == errDial || kind == errTLS {
 						// Do not spin on a refused port; the run is bounded anyway.
 						select {
 						case <-ctx.Done():
@@ -209,6 +250,12 @@ func run(ctx context.Context, cfg *config) (*result, error) {
 		res.xmlBytes += w.xmlBytes
 		res.uploads += w.uploads
 		res.dials += w.dials
+		res.handshakes += w.handshakes
+		res.handshakesInRun += w.handshakesInRun
+		res.handshakeTime += w.handshakeTime
+		if w.tlsState.version != 0 {
+			res.tlsState = w.tlsState
+		}
 		for k, v := range w.errs {
 			res.errs[k] += v
 		}

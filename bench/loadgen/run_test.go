@@ -121,7 +121,8 @@ func TestConfigFromURL_Failure(t *testing.T) {
 			t.Fatalf("expecting error for %q", u)
 		}
 	}
-	f("https://127.0.0.1:1/x")
+	f("ftp://127.0.0.1:1/x")
+	f("https://10.0.0.1/x")
 	f("http://10.0.0.1:80/x")
 	f("http://example.com/x")
 	f("http://127.0.0.1:1/x?uploads")

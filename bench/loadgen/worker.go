@@ -18,7 +18,7 @@ import (
 
 // Error kinds counted in the report, besides "status_NNN".
 const (
-	errDial     = "dial"       // could not connect
+	errDial     = "dial"       // could not connect (errTLS: could not handshake)
 	errConnW    = "conn_write" // reset or EPIPE while sending the head or body
 	errConnR    = "conn_read"  // reset or EOF while reading the response
 	errTimeout  = "timeout"    // -timeout passed while writing or reading
@@ -81,6 +81,14 @@ type worker struct {
 	rng      *rand.Rand
 	dials    int64
 	status   int
+
+	// TLS (https:// targets)
+	rec             []byte        // head and a small body, sent as one record
+	running         bool          // the measured run has started
+	handshakes      int64         // successful
+	handshakesInRun int64         // of which after the run started
+	handshakeTime   time.Duration // wall clock of those before
+	tlsState        tlsState      // of the last handshake
 }
 
 func newWorker(id int, cfg *config, body []byte, sign signer, maxSamples int) *worker {
@@ -182,16 +190,9 @@ func (w *worker) upload() string {
 func (w *worker) exchange(k reqKind) string {
 	cfg := w.cfg
 	if w.conn == nil {
-		c, err := net.DialTimeout("tcp", cfg.addr, cfg.timeout)
-		if err != nil {
-			if _, ok := w.first[errDial]; !ok {
-				w.first[errDial] = err.Error()
-			}
-			return errDial
+		if kind := w.dial(); kind != "" {
+			return kind
 		}
-		w.dials++
-		w.conn = c
-		w.br.Reset(c)
 	}
 	w.conn.SetDeadline(time.Now().Add(cfg.timeout))
 
@@ -229,12 +230,7 @@ func (w *worker) exchange(k reqKind) string {
 			return w.fail(err, errConnW)
 		}
 	} else {
-		// Head and the first body slice in one writev.
-		// w.bufs lives in the worker: a local net.Buffers would escape to
-		// the heap through WriteTo's pointer receiver, once per request.
-		w.bufArr = [2][]byte{w.head, first}
-		w.bufs = w.bufArr[:]
-		if _, err := w.bufs.WriteTo(w.conn); err != nil {
+		if err := w.writeHeadAndFirst(first); err != nil {
 			return w.fail(err, errConnW)
 		}
 	}

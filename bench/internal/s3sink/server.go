@@ -23,7 +23,8 @@ type Stats struct {
 	Errors    uint64 // connections ended by a malformed request or I/O error mid-request
 }
 
-// Server is a running sink. Its zero value is not usable; call Listen.
+// Server is a running sink. Its zero value is not usable; call Listen or
+// NewServer.
 type Server struct {
 	ln     net.Listener
 	log    *slog.Logger
@@ -41,10 +42,16 @@ func Listen(addr string, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot listen on %q: %w", addr, err)
 	}
+	return NewServer(ln, log), nil
+}
+
+// NewServer serves on ln, which may be any listener (a TLS one in loadgen's
+// tests). Call Serve to accept; Close closes ln.
+func NewServer(ln net.Listener, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{ln: ln, log: log, open: make(map[net.Conn]struct{})}, nil
+	return &Server{ln: ln, log: log, open: make(map[net.Conn]struct{})}
 }
 
 // Addr is the bound address.
