@@ -23,6 +23,11 @@
 // median proxy CPU for the CPU ratio, so a row reads as "this much of the best
 // proxy's rate, at this multiple of its CPU".
 //
+// HTTPS rows (runs with loadgen's "tls" object: an https:// -url) are a class
+// of their own: they get their own table, and every ratio of an HTTPS row is
+// to an HTTPS row (the best of nginx-tls and haproxy-tls; no direct ratio, as
+// the sink speaks plain HTTP), and of a plain row to a plain row.
+//
 // A run may name several processes with the same role (nginx's master and its
 // workers are all "proxy"): their CPU and peak RSS are summed.
 //
@@ -46,7 +51,7 @@ var (
 	authBase  = flag.String("auth-baseline", "mizuchi", "unauthenticated target the auth cost columns divide by")
 	authzBase = flag.String("authz-baseline", "mizuchi-sigv4", "target without authorization that the authz cost columns divide the rows tagged authz=ENGINE by")
 	note      = flag.String("note", "", "free text stored in the JSON (e.g. why fewer rounds ran)")
-	best      = flag.String("best-proxies", "nginx,nginx-buf1m,haproxy", "comma-separated targets the \"x best proxy\" columns compare with: per workload, the one with the highest median rate and the one with the lowest median proxy CPU")
+	best      = flag.String("best-proxies", "nginx,nginx-buf1m,haproxy,nginx-tls,haproxy-tls", "comma-separated targets the \"x best proxy\" columns compare with: per workload and class (plain HTTP or HTTPS), the one with the highest median rate and the one with the lowest median proxy CPU; a candidate serves the rows of its own class only")
 )
 
 // run is the subset of loadgen's report that the table needs.
@@ -71,6 +76,24 @@ type run struct {
 		StealSec     float64 `json:"steal_s"`
 		PSISomeFrac  float64 `json:"psi_cpu_some"`
 	} `json:"host"`
+	TLS *struct {
+		Version         string `json:"version"`
+		Cipher          string `json:"cipher"`
+		Curve           string `json:"key_exchange"`
+		HandshakesInRun int64  `json:"handshakes_in_run"`
+	} `json:"tls"`
+}
+
+// https reports whether r's client side was TLS.
+func (r *run) https() bool { return r.TLS != nil }
+
+// tlsParams is what r's handshakes negotiated, e.g. "TLS 1.3
+// TLS_AES_128_GCM_SHA256 X25519", or "" for plain HTTP.
+func (r *run) tlsParams() string {
+	if r.TLS == nil {
+		return ""
+	}
+	return strings.Join(strings.Fields(r.TLS.Version+" "+r.TLS.Cipher+" "+r.TLS.Curve), " ")
 }
 
 type proc struct {
@@ -167,23 +190,28 @@ func newStat(v []float64) stat {
 
 // row is one workload × target line of the table.
 type row struct {
-	Workload      string `json:"workload"`
-	Target        string `json:"target"`
-	Rounds        int    `json:"rounds"`
-	Errors        int64  `json:"errors"`
-	ReqPerSec     stat   `json:"req_per_s"`
-	MBPerSec      stat   `json:"mb_per_s"`
-	P50US         stat   `json:"p50_us"`
-	P99US         stat   `json:"p99_us"`
-	ProxyCPUPerGB *stat  `json:"proxy_cpu_s_per_gb,omitempty"`
-	ProxyUSPerReq *stat  `json:"proxy_cpu_us_per_req,omitempty"`
-	ProxyPeakRSS  int64  `json:"proxy_peak_rss_bytes,omitempty"` // max over rounds
-	SinkUSPerReq  *stat  `json:"sink_cpu_us_per_req,omitempty"`
-	GenUSPerReq   stat   `json:"generator_cpu_us_per_req"`
-	HostBusy      stat   `json:"host_busy_fraction"`
-	CPUPressure   stat   `json:"psi_cpu_some"`
-	RatioReqPerS  *stat  `json:"ratio_req_per_s,omitempty"` // per round: target / baseline
-	RatioMBPerS   *stat  `json:"ratio_mb_per_s,omitempty"`
+	Workload  string `json:"workload"`
+	Target    string `json:"target"`
+	HTTPS     bool   `json:"https,omitempty"` // the client side was TLS: compared with HTTPS rows only
+	TLSParams string `json:"tls,omitempty"`   // what the handshakes negotiated
+	// TLS handshakes inside the measured runs (reconnects), summed over
+	// rounds; the first handshake of each connection is before the clock.
+	TLSHandshakesInRun int64 `json:"tls_handshakes_in_run,omitempty"`
+	Rounds             int   `json:"rounds"`
+	Errors             int64 `json:"errors"`
+	ReqPerSec          stat  `json:"req_per_s"`
+	MBPerSec           stat  `json:"mb_per_s"`
+	P50US              stat  `json:"p50_us"`
+	P99US              stat  `json:"p99_us"`
+	ProxyCPUPerGB      *stat `json:"proxy_cpu_s_per_gb,omitempty"`
+	ProxyUSPerReq      *stat `json:"proxy_cpu_us_per_req,omitempty"`
+	ProxyPeakRSS       int64 `json:"proxy_peak_rss_bytes,omitempty"` // max over rounds
+	SinkUSPerReq       *stat `json:"sink_cpu_us_per_req,omitempty"`
+	GenUSPerReq        stat  `json:"generator_cpu_us_per_req"`
+	HostBusy           stat  `json:"host_busy_fraction"`
+	CPUPressure        stat  `json:"psi_cpu_some"`
+	RatioReqPerS       *stat `json:"ratio_req_per_s,omitempty"` // per round: target / baseline
+	RatioMBPerS        *stat `json:"ratio_mb_per_s,omitempty"`
 
 	// Authenticated rows only: per round, this row ÷ the unauthenticated
 	// AuthBaseline row (same workload and round), then median and min–max.
@@ -291,15 +319,24 @@ func main() {
 		runs = append(runs, r)
 		raw = append(raw, b)
 	}
-	rows := summarize(runs, *baseline, *authBase, *authzBase, splitList(*best))
-	writeTable(os.Stdout, rows)
-	bestLines := bestProxyLines(rows)
-	if len(bestLines) > 0 {
-		fmt.Println()
-		fmt.Printf("best proxy (of %s; per workload, by median):\n", strings.Join(splitList(*best), ", "))
-		for _, l := range bestLines {
-			fmt.Println("  " + l)
+	candidates := splitList(*best)
+	rows := summarize(runs, *baseline, *authBase, *authzBase, candidates)
+	plain, https := splitHTTPS(rows)
+	var bestLines, bestTLSLines []string
+	if len(plain) > 0 {
+		writeTable(os.Stdout, plain)
+		bestLines = bestProxyLines(plain)
+		printLines(fmt.Sprintf("best proxy (of %s; per workload, by median):", classList(plain, candidates)), bestLines)
+	}
+	if len(https) > 0 {
+		if len(plain) > 0 {
+			fmt.Println()
 		}
+		fmt.Println(httpsHeading(https, candidates))
+		fmt.Println()
+		writeTable(os.Stdout, https)
+		bestTLSLines = bestProxyLines(https)
+		printLines(fmt.Sprintf("best HTTPS proxy (of %s; per workload, by median):", classList(https, candidates)), bestTLSLines)
 	}
 	cost := authCost(rows)
 	if len(cost) > 0 {
@@ -324,9 +361,10 @@ func main() {
 			AuthCost  []string          `json:"auth_cost,omitempty"`
 			AuthzCost []string          `json:"authz_cost,omitempty"`
 			BestProxy []string          `json:"best_proxy,omitempty"`
+			BestHTTPS []string          `json:"best_https_proxy,omitempty"`
 			Summary   []row             `json:"summary"`
 			Runs      []json.RawMessage `json:"runs"`
-		}{time.Now().UTC(), *note, cost, authzLines, bestLines, rows, raw}
+		}{time.Now().UTC(), *note, cost, authzLines, bestLines, bestTLSLines, rows, raw}
 		b, _ := json.MarshalIndent(doc, "", "  ")
 		if err := os.WriteFile(*out, append(b, '\n'), 0o644); err != nil {
 			log.Error("cannot write -out", "err", err)
@@ -359,16 +397,31 @@ func summarize(runs []run, baseline, authBaseline, authzBaseline string, bestPro
 		for _, r := range g {
 			rw.Errors += r.ErrorTotal
 			rw.Size = r.Size
+			if r.https() {
+				rw.HTTPS = true
+				rw.TLSHandshakesInRun += r.TLS.HandshakesInRun
+				if p := r.tlsParams(); !strings.Contains(rw.TLSParams, p) {
+					rw.TLSParams += cond(rw.TLSParams != "", "; ", "") + p
+				}
+			}
+			// Every baseline must be of r's class: HTTPS rows are divided by
+			// HTTPS rows only, plain by plain.
+			sameClass := func(b *run) *run {
+				if b == nil || b.https() != r.https() {
+					return nil
+				}
+				return b
+			}
 			if r.authenticated() {
 				rw.Auth = r.Auth
-				if b := byRound[[3]string{k.workload, authBaseline, r.Tags["round"]}]; b != nil && !b.authenticated() {
+				if b := sameClass(byRound[[3]string{k.workload, authBaseline, r.Tags["round"]}]); b != nil && !b.authenticated() {
 					rw.AuthBaseline = authBaseline
 					auth.add(r, b)
 				}
 			}
 			if e := r.authz(); e != "" {
 				rw.Authz = e
-				if b := byRound[[3]string{k.workload, authzBaseline, r.Tags["round"]}]; b != nil && b.authz() == "" {
+				if b := sameClass(byRound[[3]string{k.workload, authzBaseline, r.Tags["round"]}]); b != nil && b.authz() == "" {
 					rw.AuthzBaseline = authzBaseline
 					authz.add(r, b)
 				}
@@ -393,7 +446,7 @@ func summarize(runs []run, baseline, authBaseline, authzBaseline string, bestPro
 			if p := r.proc("sink"); p != nil {
 				sReq = append(sReq, p.USPerReq)
 			}
-			if b := byRound[[3]string{k.workload, baseline, r.Tags["round"]}]; b != nil && k.target != baseline {
+			if b := sameClass(byRound[[3]string{k.workload, baseline, r.Tags["round"]}]); b != nil && k.target != baseline {
 				if b.ReqPerSec > 0 {
 					rr = append(rr, r.ReqPerSec/b.ReqPerSec)
 				}
@@ -421,29 +474,36 @@ func summarize(runs []run, baseline, authBaseline, authzBaseline string, bestPro
 	return rows
 }
 
-// setBestProxy picks, per workload, the best of the candidate targets (highest
-// median rate; lowest median proxy CPU) and gives every row of that workload
-// its per-round ratios to them. runsOf[i] are the runs of rows[i].
+// setBestProxy picks, per workload and class (plain or HTTPS), the best of
+// the candidate targets of that class (highest median rate; lowest median
+// proxy CPU) and gives every row of that workload and class its per-round
+// ratios to them. runsOf[i] are the runs of rows[i].
 func setBestProxy(rows []row, runsOf [][]*run, byRound map[[3]string]*run, candidates []string) {
-	bestRate := map[string]*row{} // workload -> row
-	bestCPU := map[string]*row{}
+	type class struct {
+		workload string
+		https    bool
+	}
+	bestRate := map[class]*row{}
+	bestCPU := map[class]*row{}
 	for i := range rows {
 		r := &rows[i]
 		if !slices.Contains(candidates, r.Target) {
 			continue
 		}
-		if b := bestRate[r.Workload]; r.rate().Median > 0 && (b == nil || r.rate().Median > b.rate().Median) {
-			bestRate[r.Workload] = r
+		k := class{r.Workload, r.HTTPS}
+		if b := bestRate[k]; r.rate().Median > 0 && (b == nil || r.rate().Median > b.rate().Median) {
+			bestRate[k] = r
 		}
 		if c := r.cpu(); c != nil && c.Median > 0 {
-			if b := bestCPU[r.Workload]; b == nil || c.Median < b.cpu().Median {
-				bestCPU[r.Workload] = r
+			if b := bestCPU[k]; b == nil || c.Median < b.cpu().Median {
+				bestCPU[k] = r
 			}
 		}
 	}
 	for i := range rows {
 		r := &rows[i]
-		br, bc := bestRate[r.Workload], bestCPU[r.Workload]
+		k := class{r.Workload, r.HTTPS}
+		br, bc := bestRate[k], bestCPU[k]
 		var rr, rc []float64
 		for _, x := range runsOf[i] {
 			round := x.Tags["round"]
@@ -470,6 +530,14 @@ func setBestProxy(rows []row, runsOf [][]*run, byRound map[[3]string]*run, candi
 		}
 		r.BestRatioRate, r.BestRatioCPU = optStat(rr), optStat(rc)
 	}
+}
+
+// cond is a ? b : c.
+func cond(ok bool, a, b string) string {
+	if ok {
+		return a
+	}
+	return b
 }
 
 func splitList(s string) []string {

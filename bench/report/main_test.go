@@ -367,3 +367,107 @@ func TestSummarizeAuthzRatio_Failure(t *testing.T) {
 		}
 	}
 }
+
+// TestSummarizeHTTPS: HTTPS rows are compared with the best HTTPS proxy only,
+// never with the plain anchors (which here are faster and cheaper, so a mix-up
+// shows), and get no ratio to the plain direct run; plain rows ignore the
+// HTTPS candidates.
+func TestSummarizeHTTPS(t *testing.T) {
+	mk := func(target, round string, rate, usPerReq float64, https bool) run {
+		r := run{
+			Tags:      map[string]string{"workload": "small", "target": target, "round": round},
+			Size:      1 << 10,
+			ReqPerSec: rate,
+			MBPerSec:  rate / 1000,
+		}
+		if target != "direct" {
+			r.Procs = []proc{{Role: "proxy", USPerReq: usPerReq}}
+		}
+		if https {
+			r.TLS = &struct {
+				Version         string `json:"version"`
+				Cipher          string `json:"cipher"`
+				Curve           string `json:"key_exchange"`
+				HandshakesInRun int64  `json:"handshakes_in_run"`
+			}{"TLS 1.3", "TLS_AES_128_GCM_SHA256", "X25519", 0}
+		}
+		return r
+	}
+	var runs []run
+	for _, round := range []string{"1", "2", "3"} {
+		k := float64(round[0] - '0')
+		runs = append(runs,
+			mk("direct", round, 5000*k, 0, false),
+			mk("mizuchi", round, 2000*k, 30, false),
+			mk("nginx", round, 2000*k, 40, false),
+			mk("haproxy", round, 1800*k, 20, false),
+			mk("mizuchi-tls", round, 900*k, 60+k, true),
+			mk("nginx-tls", round, 1000*k, 80, true),  // fastest HTTPS proxy
+			mk("haproxy-tls", round, 800*k, 50, true), // cheapest HTTPS proxy
+		)
+	}
+	runs[len(runs)-1].TLS.HandshakesInRun = 2
+	rows := summarize(runs, "direct", "mizuchi", "mizuchi-sigv4", []string{"nginx", "nginx-buf1m", "haproxy", "nginx-tls", "haproxy-tls"})
+	byTarget := map[string]*row{}
+	for i := range rows {
+		byTarget[rows[i].Target] = &rows[i]
+	}
+	f := func(target string, https bool, rateTarget, cpuTarget string, rate, cpu stat) {
+		t.Helper()
+		r := byTarget[target]
+		if r == nil {
+			t.Fatalf("no row %s", target)
+		}
+		if r.HTTPS != https || r.BestRateTarget != rateTarget || r.BestCPUTarget != cpuTarget {
+			t.Fatalf("unexpected row %s: https %v, best rate %q, best cpu %q; want %v %q %q", target, r.HTTPS, r.BestRateTarget, r.BestCPUTarget, https, rateTarget, cpuTarget)
+		}
+		if r.BestRatioRate == nil || !near(*r.BestRatioRate, rate) || r.BestRatioCPU == nil || !near(*r.BestRatioCPU, cpu) {
+			t.Fatalf("unexpected best proxy ratios of %s; got %+v %+v; want %+v %+v", target, r.BestRatioRate, r.BestRatioCPU, rate, cpu)
+		}
+		if https && (r.RatioReqPerS != nil || r.RatioMBPerS != nil) {
+			t.Fatalf("HTTPS row %s must have no ratio to the plain direct run", target)
+		}
+		if !https && target != "direct" && r.RatioReqPerS == nil {
+			t.Fatalf("plain row %s has no ratio to direct", target)
+		}
+	}
+	f("mizuchi-tls", true, "nginx-tls", "haproxy-tls", stat{Median: 0.9, Min: 0.9, Max: 0.9, N: 3}, stat{Median: 1.24, Min: 1.22, Max: 1.26, N: 3})
+	f("nginx-tls", true, "nginx-tls", "haproxy-tls", stat{Median: 1, Min: 1, Max: 1, N: 3}, stat{Median: 1.6, Min: 1.6, Max: 1.6, N: 3})
+	f("mizuchi", false, "nginx", "haproxy", stat{Median: 1, Min: 1, Max: 1, N: 3}, stat{Median: 1.5, Min: 1.5, Max: 1.5, N: 3})
+	if r := byTarget["mizuchi-tls"]; r.TLSParams != "TLS 1.3 TLS_AES_128_GCM_SHA256 X25519" {
+		t.Fatalf("unexpected TLS parameters %q", r.TLSParams)
+	}
+	if n := byTarget["haproxy-tls"].TLSHandshakesInRun; n != 2 {
+		t.Fatalf("unexpected handshakes in run; got %d; want 2", n)
+	}
+
+	plain, https := splitHTTPS(rows)
+	if len(plain) != 4 || len(https) != 3 || https[0].Target != "mizuchi-tls" {
+		t.Fatalf("unexpected split: %d plain, %d https", len(plain), len(https))
+	}
+	candidates := []string{"nginx", "nginx-buf1m", "haproxy", "nginx-tls", "haproxy-tls"}
+	if got := classList(https, candidates); got != "nginx-tls, haproxy-tls" {
+		t.Fatalf("unexpected HTTPS candidates %q", got)
+	}
+	if got := classList(plain, candidates); got != "nginx, haproxy" {
+		t.Fatalf("unexpected plain candidates %q", got)
+	}
+	h := httpsHeading(https, candidates)
+	for _, want := range []string{"TLS 1.3 TLS_AES_128_GCM_SHA256 X25519", "best of nginx-tls, haproxy-tls", "2 handshakes happened inside"} {
+		if !strings.Contains(h, want) {
+			t.Fatalf("heading %q lacks %q", h, want)
+		}
+	}
+	if lines := bestProxyLines(https); len(lines) != 1 || lines[0] != "small: rate nginx-tls 2000.0 req/s; cpu haproxy-tls 50.0 µs/req" {
+		t.Fatalf("unexpected HTTPS best proxy lines %q", lines)
+	}
+
+	// A TLS auth row is not divided by the plain unauthenticated row.
+	runs = append(runs, mk("mizuchi-tls-sigv4", "1", 500, 90, true))
+	runs[len(runs)-1].Auth = "sigv4"
+	for _, r := range summarize(runs, "direct", "mizuchi", "mizuchi-sigv4", candidates) {
+		if r.Target == "mizuchi-tls-sigv4" && (r.AuthBaseline != "" || r.AuthRatioReqPerS != nil) {
+			t.Fatalf("HTTPS auth row divided by the plain baseline: %+v", r)
+		}
+	}
+}

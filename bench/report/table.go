@@ -5,9 +5,76 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 )
+
+// splitHTTPS splits rows into the plain HTTP ones and the HTTPS ones, each
+// in their order.
+func splitHTTPS(rows []row) (plain, https []row) {
+	for _, r := range rows {
+		if r.HTTPS {
+			https = append(https, r)
+		} else {
+			plain = append(plain, r)
+		}
+	}
+	return plain, https
+}
+
+// classList names the candidates that are rows of this class, or all of
+// them when none is.
+func classList(rows []row, candidates []string) string {
+	var in []string
+	for _, c := range candidates {
+		for i := range rows {
+			if rows[i].Target == c {
+				in = append(in, c)
+				break
+			}
+		}
+	}
+	if len(in) == 0 {
+		in = candidates
+	}
+	return strings.Join(in, ", ")
+}
+
+// httpsHeading introduces the HTTPS table: what was negotiated, and what
+// its ratios divide by.
+func httpsHeading(rows []row, candidates []string) string {
+	var params []string
+	var inRun int64
+	for i := range rows {
+		for _, p := range strings.Split(rows[i].TLSParams, "; ") {
+			if p != "" && !slices.Contains(params, p) {
+				params = append(params, p)
+			}
+		}
+		inRun += rows[i].TLSHandshakesInRun
+	}
+	h := fmt.Sprintf("HTTPS (client side %s, one handshake per connection before the clock; backend side plain HTTP).\n"+
+		"Ratios are to HTTPS rows only: x best proxy to the best of %s; no x req/s, x MB/s (the sink speaks plain HTTP).",
+		cond(len(params) > 0, strings.Join(params, " / "), "TLS"), classList(rows, candidates))
+	if inRun > 0 {
+		h += fmt.Sprintf("\nnote: %d handshakes happened inside the measured runs (reconnects); see tls_handshakes_in_run in the JSON.", inRun)
+	}
+	return h
+}
+
+// printLines prints a heading and its indented lines, after a blank line;
+// nothing when there are no lines.
+func printLines(heading string, lines []string) {
+	if len(lines) == 0 {
+		return
+	}
+	fmt.Println()
+	fmt.Println(heading)
+	for _, l := range lines {
+		fmt.Println("  " + l)
+	}
+}
 
 // bestProxyLines names, per workload, the best proxies the "x best proxy"
 // columns divide by, with their medians.
