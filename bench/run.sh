@@ -12,13 +12,20 @@
 # rounds, bounded to about BENCH_BUDGET seconds in all. Prints one table and
 # writes bench/results/<timestamp>.json.
 #
+# HTTPS targets (opt-in through BENCH_TARGETS): mizuchi-tls (a second Mizuchi
+# process with server.tls and the anonymous route), nginx-tls and haproxy-tls,
+# all with one ECDSA P-256 certificate generated into the temp dir and TLS 1.3
+# TLS_AES_128_GCM_SHA256 with X25519; the backend side stays plain HTTP. They
+# get their own table, compared with nginx-tls and haproxy-tls only.
+#
 # Environment:
 #   BENCH_TARGETS   targets to run; default "direct mizuchi mizuchi-sigv4
 #                   mizuchi-jwt mizuchi-opa mizuchi-opa-nocache mizuchi-fga
 #                   mizuchi-fga-nocache nginx nginx-buf1m haproxy relay",
 #                   without nginx, haproxy and the OpenFGA targets when their
 #                   binaries are missing (a note says so); "direct" alone
-#                   skips Mizuchi
+#                   skips Mizuchi. Also: mizuchi-tls nginx-tls haproxy-tls
+#                   (never in the default; `make bench-tls` runs these three)
 #   BENCH_ROUNDS    rounds wanted, default 3 (fewer if the budget does not allow)
 #   BENCH_DURATION  seconds per run; default: what fits BENCH_ROUNDS rounds of
 #                   all targets into the budget after the builds, 2 to 10
@@ -106,7 +113,7 @@ else
 fi
 TARGETS=""
 want_mizuchi=false want_nginx=false want_haproxy=false want_relay=false
-want_opa=false want_fga=false
+want_opa=false want_fga=false want_mizuchi_tls=false want_haproxy_tls=false
 for t in $asked; do
 	case $t in
 	direct) ;;
@@ -119,22 +126,23 @@ for t in $asked; do
 		fi
 		want_mizuchi=true want_fga=true
 		;;
-	nginx | nginx-buf1m)
+	mizuchi-tls) want_mizuchi_tls=true ;;
+	nginx | nginx-buf1m | nginx-tls)
 		if [[ -z $NGINX ]]; then
 			note "skipped $t: nginx not found (make bench-deps installs it)"
 			continue
 		fi
 		want_nginx=true
 		;;
-	haproxy)
+	haproxy | haproxy-tls)
 		if [[ -z $HAPROXY ]]; then
 			note "skipped $t: haproxy not found (make bench-deps installs it)"
 			continue
 		fi
-		want_haproxy=true
+		if [[ $t == haproxy ]]; then want_haproxy=true; else want_haproxy_tls=true; fi
 		;;
 	relay) want_relay=true ;;
-	*) die "unknown target '$t' in BENCH_TARGETS (want direct, mizuchi, mizuchi-sigv4, mizuchi-jwt, mizuchi-opa, mizuchi-opa-nocache, mizuchi-fga, mizuchi-fga-nocache, nginx, nginx-buf1m, haproxy, relay)" ;;
+	*) die "unknown target '$t' in BENCH_TARGETS (want direct, mizuchi, mizuchi-sigv4, mizuchi-jwt, mizuchi-opa, mizuchi-opa-nocache, mizuchi-fga, mizuchi-fga-nocache, nginx, nginx-buf1m, haproxy, relay, mizuchi-tls, nginx-tls, haproxy-tls)" ;;
 	esac
 	TARGETS+="${TARGETS:+ }$t"
 done
@@ -175,7 +183,7 @@ fi
 log "building into $BIN"
 mkdir -p "$BIN" "$WORK/runs"
 go build -o "$BIN/" ./bench/sink ./bench/loadgen ./bench/report ./bench/relay
-if $want_mizuchi; then
+if $want_mizuchi || $want_mizuchi_tls; then
 	if [[ -n ${MIZUCHI_BIN:-} ]]; then
 		cp "$MIZUCHI_BIN" "$BIN/mizuchi" || die "cannot copy MIZUCHI_BIN=$MIZUCHI_BIN"
 	else
@@ -184,6 +192,21 @@ if $want_mizuchi; then
 	fi
 fi
 log "built"
+
+# --- tls -----------------------------------------------------------------------
+# One certificate for every HTTPS target: ECDSA P-256, self-signed for
+# 127.0.0.1 and localhost, fresh per script run, only ever in the temp dir
+# (removed on exit). loadgen verifies it (-cacert) and fails any handshake
+# that does not negotiate TLS_CIPHER (-tls-cipher); it offers TLS 1.3 only,
+# with X25519 only.
+TLS_CIPHER=TLS_AES_128_GCM_SHA256
+if [[ " $TARGETS " == *-tls\ * ]]; then
+	TLS_DIR=$WORK/tls
+	"$BIN/loadgen" -gen-cert "$TLS_DIR" || die "cannot generate the bench certificate"
+	TLS_CERT=$TLS_DIR/cert.pem TLS_KEY=$TLS_DIR/key.pem
+	# HAProxy wants the key in the certificate's file.
+	(umask 077 && cat "$TLS_CERT" "$TLS_KEY" >"$TLS_DIR/haproxy.pem")
+fi
 
 alive() { kill -0 "$1" 2>/dev/null; }
 free_port() { "$BIN/loadgen" -free-ports 1; }
@@ -200,12 +223,16 @@ first_line_addr() {
 	echo "$addr"
 }
 
-# wait_http PORT PID LOG: waits until 127.0.0.1:PORT answers HTTP at all (the
-# sink behind it answers a GET with 501, which is fine).
+# wait_http PORT PID LOG [https]: waits until 127.0.0.1:PORT answers HTTP (or
+# HTTPS, verified with the bench certificate) at all (the sink behind it
+# answers a GET with 501, which is fine).
 wait_http() {
-	local code
+	local code url=http://127.0.0.1:$1/ tls=()
+	if [[ ${4:-} == https ]]; then
+		url=https://127.0.0.1:$1/ tls=(--cacert "$TLS_CERT")
+	fi
 	for _ in $(seq 100); do
-		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$1/" 2>/dev/null || true)
+		code=$(curl -s "${tls[@]}" -o /dev/null -w '%{http_code}' --max-time 1 "$url" 2>/dev/null || true)
 		[[ -n $code && $code != 000 ]] && return 0
 		alive "$2" || break
 		sleep 0.1
@@ -415,13 +442,58 @@ YAML
 	SERVICES+=(mizuchi)
 fi
 
+# --- mizuchi-tls ---------------------------------------------------------------
+# server.tls applies to the whole S3 listener, so the HTTPS row is a second
+# process: the anonymous "uploads" route of the first, same flags, with the
+# bench certificate. Go's crypto/tls picks the TLS 1.3 suite itself (there is
+# no knob); loadgen checks it is TLS_CIPHER on every connection.
+if $want_mizuchi_tls; then
+	read -r MZT_PORT MZT_ADMIN < <("$BIN/loadgen" -free-ports 2 | paste -sd' ')
+	cat >"$WORK/mizuchi-tls.yaml" <<YAML
+server:
+  address: "127.0.0.1:$MZT_PORT"
+  upload_id_secret: "$UPLOAD_ID_SECRET"
+  tls:
+    cert_file: $TLS_CERT
+    key_file: $TLS_KEY
+buckets:
+  - name: uploads
+    path_prefix: /uploads
+    s3:
+      bucket: sink
+      region: us-east-1
+      endpoint: http://$SINK_ADDR
+      access_key: bench
+      secret_key: bench
+metrics:
+  enabled: true
+  port: $MZT_ADMIN
+YAML
+	# shellcheck disable=SC2086 # MIZUCHI_FLAGS is a list of flags
+	"$BIN/mizuchi" -config "$WORK/mizuchi-tls.yaml" -listen "127.0.0.1:$MZT_PORT" \
+		-admin-listen "127.0.0.1:$MZT_ADMIN" ${MIZUCHI_FLAGS:-} >"$WORK/mizuchi-tls.log" 2>&1 &
+	pid=$!
+	PIDS+=("$pid")
+	SERVICE_PIDS[mizuchi-tls]=$pid SERVICE_PORT[mizuchi-tls]=$MZT_PORT SERVICE_LOG[mizuchi-tls]=$WORK/mizuchi-tls.log
+	SERVICES+=(mizuchi-tls)
+fi
+
 # --- nginx ---------------------------------------------------------------------
-# start_nginx NAME EXTRA: a master with WORKERS worker processes; all of them
-# are measured (the master does next to nothing; its workers are found once it
-# is ready). EXTRA goes into http {}.
+# start_nginx NAME EXTRA [tls]: a master with WORKERS worker processes; all of
+# them are measured (the master does next to nothing; its workers are found
+# once it is ready). EXTRA goes into http {}. With "tls" the listener is
+# HTTPS with the bench certificate, TLS 1.3 and TLS_CIPHER only, X25519.
 start_nginx() {
-	local name=$1 extra=$2 dir=$WORK/$1 port pid user=""
+	local name=$1 extra=$2 dir=$WORK/$1 port pid user="" ssl="" tls=""
 	port=$(free_port)
+	if [[ ${3:-} == tls ]]; then
+		ssl=" ssl"
+		tls="ssl_certificate $TLS_CERT;
+        ssl_certificate_key $TLS_KEY;
+        ssl_protocols TLSv1.3;
+        ssl_conf_command Ciphersuites $TLS_CIPHER;
+        ssl_ecdh_curve X25519;"
+	fi
 	mkdir -p "$dir"
 	# As root nginx would switch its workers to "nobody", which cannot enter
 	# the private temp dir; keep them as the invoking user instead.
@@ -457,7 +529,8 @@ http {
     server {
         # reuseport: the kernel spreads connections over the workers as
         # Mizuchi spreads them over its loops.
-        listen 127.0.0.1:$port reuseport;
+        listen 127.0.0.1:$port$ssl reuseport;
+        $tls
         location / {
             proxy_pass http://sink;
             proxy_http_version 1.1;
@@ -476,6 +549,7 @@ NGINX
 if $want_nginx; then
 	[[ " $TARGETS " == *" nginx "* ]] && start_nginx nginx ""
 	[[ " $TARGETS " == *" nginx-buf1m "* ]] && start_nginx nginx-buf1m "client_body_buffer_size 1m;"
+	[[ " $TARGETS " == *" nginx-tls "* ]] && start_nginx nginx-tls "" tls
 fi
 
 # --- haproxy -------------------------------------------------------------------
@@ -519,6 +593,43 @@ HAPROXY
 	SERVICES+=(haproxy)
 fi
 
+# --- haproxy-tls ---------------------------------------------------------------
+# A second process, as the plain one: the same threads, reuse and timeouts,
+# terminating TLS with the bench certificate, TLS 1.3 and TLS_CIPHER only,
+# X25519. No splice options: HAProxy cannot splice from or to a TLS socket.
+if $want_haproxy_tls; then
+	dir=$WORK/haproxy-tls
+	mkdir -p "$dir"
+	port=$(free_port)
+	cat >"$dir/haproxy.cfg" <<HAPROXY
+# generated by bench/run.sh
+global
+    nbthread $WORKERS
+    maxconn 4096
+
+defaults
+    mode http
+    http-reuse always
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+    timeout http-request 10s
+    timeout http-keep-alive 60s
+
+frontend bench
+    bind 127.0.0.1:$port ssl crt $TLS_DIR/haproxy.pem ssl-min-ver TLSv1.3 ssl-max-ver TLSv1.3 ciphersuites $TLS_CIPHER curves X25519
+    default_backend sink
+
+backend sink
+    server sink $SINK_ADDR
+HAPROXY
+	"$HAPROXY" -db -f "$dir/haproxy.cfg" >"$dir/haproxy.log" 2>&1 &
+	pid=$!
+	PIDS+=("$pid")
+	SERVICE_PIDS[haproxy-tls]=$pid SERVICE_PORT[haproxy-tls]=$port SERVICE_LOG[haproxy-tls]=$dir/haproxy.log
+	SERVICES+=(haproxy-tls)
+fi
+
 # --- relay ---------------------------------------------------------------------
 if $want_relay; then
 	port=$(free_port)
@@ -532,22 +643,28 @@ fi
 # --- ready ---------------------------------------------------------------------
 for name in "${SERVICES[@]}"; do
 	pid=${SERVICE_PIDS[$name]} port=${SERVICE_PORT[$name]}
+	scheme=http
+	[[ $name == *-tls ]] && scheme=https
 	case $name in
-	mizuchi)
+	mizuchi | mizuchi-tls)
+		admin=${ADMIN_PORT:-}
+		[[ $name == mizuchi-tls ]] && admin=$MZT_ADMIN
 		ready=false
 		for _ in $(seq 150); do
-			if curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$ADMIN_PORT/readyz" 2>/dev/null; then
+			if curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$admin/readyz" 2>/dev/null; then
 				ready=true
 				break
 			fi
 			alive "$pid" || break
 			sleep 0.1
 		done
-		$ready || { tail -n 30 "$WORK/mizuchi.log" >&2; die "mizuchi did not become ready on 127.0.0.1:$ADMIN_PORT/readyz"; }
-		log "mizuchi pid $pid on 127.0.0.1:$port (admin $ADMIN_PORT)"
+		$ready || { tail -n 30 "${SERVICE_LOG[$name]}" >&2; die "$name did not become ready on 127.0.0.1:$admin/readyz"; }
+		# The S3 listener itself answers (over TLS, with the bench certificate).
+		wait_http "$port" "$pid" "${SERVICE_LOG[$name]}" "$scheme" || die "$name does not answer $scheme on 127.0.0.1:$port"
+		log "$name pid $pid on $scheme://127.0.0.1:$port (admin $admin)"
 		;;
 	nginx*)
-		wait_http "$port" "$pid" "${SERVICE_LOG[$name]}" || die "$name did not start"
+		wait_http "$port" "$pid" "${SERVICE_LOG[$name]}" "$scheme" || die "$name did not start"
 		workers=()
 		for _ in $(seq 50); do
 			mapfile -t workers < <(children "$pid")
@@ -556,18 +673,19 @@ for name in "${SERVICES[@]}"; do
 		done
 		((${#workers[@]} == WORKERS)) || die "$name: expected $WORKERS workers, found ${#workers[@]}"
 		SERVICE_PIDS[$name]="$pid ${workers[*]}"
-		log "$name master $pid, workers ${workers[*]} on 127.0.0.1:$port"
+		log "$name master $pid, workers ${workers[*]} on $scheme://127.0.0.1:$port"
 		;;
 	*)
 		# haproxy and the relay: the sink behind them answers.
-		wait_http "$port" "$pid" "${SERVICE_LOG[$name]}" || die "$name did not start"
-		log "$name pid $pid on 127.0.0.1:$port"
+		wait_http "$port" "$pid" "${SERVICE_LOG[$name]}" "$scheme" || die "$name did not start"
+		log "$name pid $pid on $scheme://127.0.0.1:$port"
 		;;
 	esac
 done
 
 service_of() { # target -> the started process group serving it
 	case $1 in
+	mizuchi-tls) echo mizuchi-tls ;;
 	mizuchi*) echo mizuchi ;;
 	*) echo "$1" ;;
 	esac
@@ -583,7 +701,16 @@ url_of() {
 	mizuchi-opa-nocache) echo "http://127.0.0.1:$MZ_PORT/opanc/$SIGV4_AK/bench" ;;
 	mizuchi-fga) echo "http://127.0.0.1:$MZ_PORT/fga/$SIGV4_AK/bench" ;;
 	mizuchi-fga-nocache) echo "http://127.0.0.1:$MZ_PORT/fganc/$SIGV4_AK/bench" ;;
+	mizuchi-tls) echo "https://127.0.0.1:${SERVICE_PORT[$1]}/uploads/bench" ;;
+	*-tls) echo "https://127.0.0.1:${SERVICE_PORT[$1]}/sink/bench" ;;
 	*) echo "http://127.0.0.1:${SERVICE_PORT[$1]}/sink/bench" ;;
+	esac
+}
+# tls_of prints loadgen's TLS flags for a target: the HTTPS ones verify the
+# bench certificate and require TLS_CIPHER on every connection.
+tls_of() {
+	case $1 in
+	*-tls) echo "-cacert $TLS_CERT -tls-cipher $TLS_CIPHER" ;;
 	esac
 }
 pids_of() {
@@ -690,7 +817,7 @@ for wl in "${WORKLOADS[@]}"; do
 	for t in $(targets_for "$name"); do
 		for try in 1 2 3; do
 			# shellcheck disable=SC2046
-			"$BIN/loadgen" -url "$(url_of "$t")/warmup" $(auth_of "$t") $(keys_of "$t") -size "$size" -conns "$wconns" -duration 300ms -quiet \
+			"$BIN/loadgen" -url "$(url_of "$t")/warmup" $(auth_of "$t") $(keys_of "$t") $(tls_of "$t") -size "$size" -conns "$wconns" -duration 300ms -quiet \
 				-json "$WORK/warmup.json" $(pids_of "$t") >/dev/null
 			grep -q '"requests": 0,' "$WORK/warmup.json" || break
 			if ((try == 3)); then
@@ -720,7 +847,7 @@ for round in $(seq "$ROUNDS"); do
 			# targets in BENCH_TARGETS order, which is the order of the rows.
 			out="$WORK/runs/$idx-$name-r$(printf %03d "$round")-$(printf %02d "$ti")-$t.json"
 			# shellcheck disable=SC2046
-			"$BIN/loadgen" -url "$(url_of "$t")/r$round" $(auth_of "$t") $(keys_of "$t") -size "$size" -conns "$conns" -duration "${DURATION}s" \
+			"$BIN/loadgen" -url "$(url_of "$t")/r$round" $(auth_of "$t") $(keys_of "$t") $(tls_of "$t") -size "$size" -conns "$conns" -duration "${DURATION}s" \
 				$(pids_of "$t") -tag "workload=$name-$size-c$conns" -tag "target=$t" -tag "round=$round" $(tags_of "$t") \
 				-json "$out" >"$WORK/last.txt"
 			log "$name $t round $round: $(sed -n 's/^throughput *//p' "$WORK/last.txt"), $(sed -n 's/^requests *//p' "$WORK/last.txt")"
