@@ -69,6 +69,10 @@ soak: ## mixed load on the real binary for SOAK_TIME (default 10m); fails unless
 bench: ## load benchmarks: Mizuchi vs direct, nginx, HAProxy, a splice relay (bench/run.sh)
 	bash bench/run.sh
 
+.PHONY: bench-tls
+bench-tls: ## HTTPS benchmarks: Mizuchi with server.tls vs nginx and HAProxy terminating TLS (bench/run.sh)
+	BENCH_TARGETS="mizuchi-tls nginx-tls haproxy-tls" bash bench/run.sh
+
 .PHONY: image
 IMAGE ?= mizuchi:dev
 CONTAINER ?= docker

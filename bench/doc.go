@@ -11,7 +11,8 @@
 //     and request count; it reports latency percentiles and, from /proc,
 //     the CPU seconds and peak RSS of the processes named with -pid. With
 //     -auth sigv4 it signs each request afresh with package sigv4; with
-//     -auth jwt it sends one bearer token.
+//     -auth jwt it sends one bearer token. An https:// -url makes it a TLS 1.3
+//     client (one handshake per connection, before the measured run).
 //   - bench/report: merges the per-run JSON files of run.sh into one table
 //     with medians and min–max spreads across rounds, the ratio of each row to
 //     the direct run and to the best external proxy (nginx or HAProxy), and
@@ -24,7 +25,9 @@
 //
 // bench/run.sh (what `make bench` calls) wires them together: sink, then
 // Mizuchi, nginx, HAProxy and the relay in front of it, direct, proxied,
-// SigV4-signed and JWT rows alternating, results written to bench/results/.
+// SigV4-signed and JWT rows alternating, results written to bench/results/;
+// its HTTPS targets (`make bench-tls`) put Mizuchi, nginx and HAProxy behind
+// TLS with one generated certificate.
 // bench/scale.sh (`make bench-scale`) runs bench/scale against Mizuchi.
 // Everything binds to 127.0.0.1 only. See bench/README.md.
 package bench

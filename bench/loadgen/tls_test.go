@@ -65,9 +65,14 @@ func TestRun_TLS(t *testing.T) {
 	cfg := tlsTestConfig(t, s, tlsOptions{caFile: certFile, cipherName: "TLS_AES_128_GCM_SHA256"})
 	cfg.requests = 200
 	cfg.duration = 10 * time.Second
+	// When the clock starts every connection has done its handshake, which
+	// the sink's side finished after accepting it; no request went out yet.
 	started := false
 	cfg.onStart = func() {
 		started = true
+		if st := s.Stats(); st.Conns != uint64(cfg.conns) || st.Requests != 0 {
+			t.Errorf("at the start the sink has %d connections, %d requests; want %d and 0", st.Conns, st.Requests, cfg.conns)
+		}
 	}
 	res, err := run(context.Background(), cfg)
 	if err != nil {

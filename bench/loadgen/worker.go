@@ -145,7 +145,8 @@ func (w *worker) closeConn() {
 }
 
 // request sends one request of kind k and, on success, counts it: ok, body
-// bytes and its latency (dial included). It returns the error kind, or "".
+// bytes and its latency (a reconnect's dial and handshake included). It
+// returns the error kind, or "".
 func (w *worker) request(k reqKind) string {
 	t0 := time.Now()
 	if kind := w.exchange(k); kind != "" {
