@@ -190,28 +190,23 @@ func newStat(v []float64) stat {
 
 // row is one workload × target line of the table.
 type row struct {
-	Workload  string `json:"workload"`
-	Target    string `json:"target"`
-	HTTPS     bool   `json:"https,omitempty"` // the client side was TLS: compared with HTTPS rows only
-	TLSParams string `json:"tls,omitempty"`   // what the handshakes negotiated
-	// TLS handshakes inside the measured runs (reconnects), summed over
-	// rounds; the first handshake of each connection is before the clock.
-	TLSHandshakesInRun int64 `json:"tls_handshakes_in_run,omitempty"`
-	Rounds             int   `json:"rounds"`
-	Errors             int64 `json:"errors"`
-	ReqPerSec          stat  `json:"req_per_s"`
-	MBPerSec           stat  `json:"mb_per_s"`
-	P50US              stat  `json:"p50_us"`
-	P99US              stat  `json:"p99_us"`
-	ProxyCPUPerGB      *stat `json:"proxy_cpu_s_per_gb,omitempty"`
-	ProxyUSPerReq      *stat `json:"proxy_cpu_us_per_req,omitempty"`
-	ProxyPeakRSS       int64 `json:"proxy_peak_rss_bytes,omitempty"` // max over rounds
-	SinkUSPerReq       *stat `json:"sink_cpu_us_per_req,omitempty"`
-	GenUSPerReq        stat  `json:"generator_cpu_us_per_req"`
-	HostBusy           stat  `json:"host_busy_fraction"`
-	CPUPressure        stat  `json:"psi_cpu_some"`
-	RatioReqPerS       *stat `json:"ratio_req_per_s,omitempty"` // per round: target / baseline
-	RatioMBPerS        *stat `json:"ratio_mb_per_s,omitempty"`
+	Workload      string `json:"workload"`
+	Target        string `json:"target"`
+	Rounds        int    `json:"rounds"`
+	Errors        int64  `json:"errors"`
+	ReqPerSec     stat   `json:"req_per_s"`
+	MBPerSec      stat   `json:"mb_per_s"`
+	P50US         stat   `json:"p50_us"`
+	P99US         stat   `json:"p99_us"`
+	ProxyCPUPerGB *stat  `json:"proxy_cpu_s_per_gb,omitempty"`
+	ProxyUSPerReq *stat  `json:"proxy_cpu_us_per_req,omitempty"`
+	ProxyPeakRSS  int64  `json:"proxy_peak_rss_bytes,omitempty"` // max over rounds
+	SinkUSPerReq  *stat  `json:"sink_cpu_us_per_req,omitempty"`
+	GenUSPerReq   stat   `json:"generator_cpu_us_per_req"`
+	HostBusy      stat   `json:"host_busy_fraction"`
+	CPUPressure   stat   `json:"psi_cpu_some"`
+	RatioReqPerS  *stat  `json:"ratio_req_per_s,omitempty"` // per round: target / baseline
+	RatioMBPerS   *stat  `json:"ratio_mb_per_s,omitempty"`
 
 	// Authenticated rows only: per round, this row ÷ the unauthenticated
 	// AuthBaseline row (same workload and round), then median and min–max.
@@ -246,6 +241,15 @@ type row struct {
 	BestCPUTarget  string `json:"best_proxy_cpu_target,omitempty"`
 	BestRatioRate  *stat  `json:"best_proxy_ratio_rate,omitempty"`
 	BestRatioCPU   *stat  `json:"best_proxy_ratio_cpu,omitempty"`
+
+	// HTTPS rows (the client side was TLS) are compared with HTTPS rows
+	// only. TLSParams is what their handshakes negotiated;
+	// TLSHandshakesInRun counts the handshakes inside the measured runs
+	// (reconnects), summed over rounds: the first one of each connection is
+	// before the clock.
+	HTTPS              bool   `json:"https,omitempty"`
+	TLSParams          string `json:"tls,omitempty"`
+	TLSHandshakesInRun int64  `json:"tls_handshakes_in_run,omitempty"`
 }
 
 // rate and cpu are the row's medians of the figures that run.rate and
