@@ -124,14 +124,14 @@ type result struct {
 	firstErr  map[string]string // one example message per kind
 	dials     int64
 	elapsed   time.Duration
-
-	handshakes      int64           // TLS handshakes, all
-	handshakesInRun int64           // of which after the clock started (reconnects)
-	handshakeTime   time.Duration   // summed wall clock of those before
-	tlsState        tlsState        // what one handshake negotiated
-	latencies       []time.Duration // successful requests only; unsorted, sampled
+	latencies []time.Duration // successful requests only; unsorted, sampled
 
 	uploadLatencies []time.Duration // completed uploads, create to complete; unsorted, sampled
+
+	handshakes      int64         // TLS handshakes, all
+	handshakesInRun int64         // of which after the clock started (reconnects)
+	handshakeTime   time.Duration // summed wall clock of those before
+	tlsState        tlsState      // what one handshake negotiated
 }
 
 func (r *result) errTotal() int64 {
