@@ -9,8 +9,8 @@
 # configurations), HAProxy and a bare splice relay. For two workloads (1 KiB
 # PUTs at 64 connections, 64 MiB PUTs at 4 connections; the authorization
 # targets run in the 1 KiB one only) it alternates the targets for up to 3
-# rounds, bounded to about BENCH_BUDGET seconds in all. Prints one table and
-# writes bench/results/<timestamp>.json.
+# rounds, bounded to about BENCH_BUDGET seconds in all. Prints one table (and
+# one for the HTTPS targets) and writes bench/results/<timestamp>.json.
 #
 # HTTPS targets (opt-in through BENCH_TARGETS): mizuchi-tls (a second Mizuchi
 # process with server.tls and the anonymous route), nginx-tls and haproxy-tls,
