@@ -32,6 +32,9 @@ func (ex *exchange) relayDetached(fd int) {
 	defer func() {
 		if !kept {
 			s.connGone(owner) // closed for good: its IP count goes
+			if owner.tls != nil {
+				tlsConns.Add(-1)
+			}
 		}
 	}()
 
@@ -44,7 +47,10 @@ func (ex *exchange) relayDetached(fd int) {
 		s.putExchange(ex)
 		return
 	}
-	tcp := nc.(clientConn) // *net.TCPConn, or *net.UnixConn behind the TLS front
+	tcp := nc.(clientConn) // *net.TCPConn
+	if owner.tls != nil {
+		tcp = owner.tls.detach(nc.(*net.TCPConn)) // read through crypto/tls
+	}
 	keep := ex.pumpDetached(ex.withBodyRate(tcp))
 	st := ex.st
 	loop := ex.loop
@@ -55,7 +61,11 @@ func (ex *exchange) relayDetached(fd int) {
 		return
 	}
 	_ = tcp.SetDeadline(time.Time{})
-	ch, err := loop.Enroll(gnet.NewContext(context.Background(), reenrolled{st}), tcp)
+	sock := socketOf(tcp)
+	if st.tls != nil {
+		st.tls.attach()
+	}
+	ch, err := loop.Enroll(gnet.NewContext(context.Background(), reenrolled{st}), sock)
 	if err != nil {
 		reenrollFail.Inc()
 		tcp.Close()
@@ -68,7 +78,7 @@ func (ex *exchange) relayDetached(fd int) {
 	} else {
 		kept = true
 	}
-	// Enroll duplicated the socket and closed tcp.
+	// Enroll duplicated the socket and closed it.
 }
 
 // pumpDetached runs the exchange on a detached socket and reports whether
@@ -243,6 +253,10 @@ func (ex *exchange) pumpBody(tcp clientConn, up *upstream.Conn, n int64, bb body
 			m, err = pipes.Splice(dst, src, pp, chunk)
 			bytesSpliced.Add(int(m))
 			err = ex.spliced(tcp, t0, m, err)
+		} else if ex.st.tls != nil {
+			// One record per read: fill the buffer, then write it.
+			m, err = pipes.CopyFull(up, tcp, chunk, *bufp)
+			bytesCopied.Add(int(m))
 		} else {
 			m, err = pipes.Copy(up, tcp, chunk, *bufp)
 			bytesCopied.Add(int(m))

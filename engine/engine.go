@@ -269,6 +269,20 @@ type reenrolled struct{ st *connState }
 
 // OnOpen implements gnet.EventHandler.
 func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
+	out, act := s.open(c)
+	if len(out) > 0 {
+		if p, ok := c.Context().(tlsPeer); ok {
+			// A refused TLS client: what gnet would write is sealed.
+			p.t.Conn = c
+			_, _ = p.t.Write(out)
+			return nil, act
+		}
+	}
+	return out, act
+}
+
+// open is OnOpen before a refusal of a TLS client is sealed.
+func (s *Server) open(c gnet.Conn) ([]byte, gnet.Action) {
 	if d, ok := c.Context().(linkDial); ok {
 		s.linkOpened(c, d)
 		return nil, gnet.None
@@ -276,6 +290,10 @@ func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	if r, ok := c.Context().(reenrolled); ok {
 		st := r.st
 		st.gc = c
+		if st.tls != nil {
+			st.tls.Conn = c
+			st.gc = st.tls
+		}
 		st.detaching = false
 		st.closed = false
 		st.busy = false
@@ -285,6 +303,7 @@ func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		c.SetContext(st)
 		st.setDeadline(s.tun().IdleTimeout)
 		s.reg.add(st)
+		s.tlsOpened(c, st)
 		return nil, gnet.None
 	}
 	connsAccepted.Inc()
@@ -313,11 +332,15 @@ func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	st.lim.ip = ip
 	if p, ok := c.Context().(tlsPeer); ok {
 		st.peer = p.addr
+		st.tls = p.t
+		p.t.Conn = c
+		st.gc = p.t
 	}
 	s.openClient(c, st)
 	c.SetContext(st)
 	st.setDeadline(s.tun().IdleTimeout)
 	s.reg.add(st)
+	s.tlsOpened(c, st)
 	return nil, gnet.None
 }
 
@@ -330,6 +353,9 @@ func (s *Server) OnClose(c gnet.Conn, _ error) gnet.Action {
 	}
 	st, ok := c.Context().(*connState)
 	if !ok {
+		if _, ok := c.Context().(tlsPeer); ok {
+			tlsConns.Add(-1) // refused in OnOpen
+		}
 		return gnet.None
 	}
 	s.reg.remove(st)
@@ -339,6 +365,9 @@ func (s *Server) OnClose(c gnet.Conn, _ error) gnet.Action {
 	if !st.detaching {
 		activeConns.Add(-1)
 		s.connGone(st)
+		if st.tls != nil {
+			tlsConns.Add(-1)
+		}
 	}
 	return gnet.None
 }

@@ -15,7 +15,8 @@ import (
 // than deadline are touched only on the connection's event loop (or by the
 // one worker that owns a detached connection).
 type connState struct {
-	gc gnet.Conn
+	gc  gnet.Conn
+	tls *tlsConn // a TLS client (tlsconn.go): gc is tls, tls.Conn gnet's conn
 	ll *loopLinks // the links of the connection's event loop
 
 	busy        bool // a request is being relayed; do not parse the next one

@@ -19,12 +19,13 @@ import (
 
 // The TLS front (Config.TLS set). crypto/tls owns the public listener; every
 // connection is handshaken off the event loops by its own goroutine, then
-// joined to the engine through a unix socketpair: one end is registered with
-// gnet (Engine.Register) and served exactly like a TCP client, the other is
-// pumped to and from the tls.Conn by two goroutines. Parsing, auth,
-// 100 Continue, detaching, splicing and re-enrolling then work unchanged on
-// the unix socket, so on a TLS listener every body byte is decrypted in user
-// space and then spliced (or copied) from the socketpair to the backend.
+// its TCP socket is registered with gnet (Engine.Register) and served on a
+// loop like any TCP client: the loop decrypts what gnet reads and seals
+// what it writes, in memory, with the connection's tls.Conn (tlsconn.go).
+// Parsing, auth, 100 Continue and in-loop relaying then work unchanged on
+// the plaintext; a detached body is read through the same tls.Conn on the
+// socket by its worker and copied to the backend (never spliced: the socket
+// carries ciphertext).
 //
 // gnet only accepts Register calls on an engine with a listener, so gnet
 // listens on a unix socket in a private directory whose path is unlinked as
@@ -32,22 +33,18 @@ import (
 //
 // Invariants of one connection:
 //   - the handshake finishes within HeaderTimeout or the socket is closed;
-//   - the inbound pump (client → gnet) half-closes the socketpair when the
-//     client stops sending, so gnet sees EOF exactly as on TCP;
-//   - the outbound pump (gnet → client) ends when the engine closes or
-//     half-closes its end; it then sends close_notify and FIN, and gives
-//     the client lingerTime (the engine's own lingering close) before the
-//     inbound pump is cut off by a read deadline;
-//   - both pumps hold one fixed buffer each; back-pressure toward the client
-//     comes from the socketpair's buffers (the engine reads a detached
-//     socket only as fast as the backend takes the body).
+//   - the front's goroutine stops using the socket before Register; from
+//     then on the socket is gnet's, or a detached body's worker's;
+//   - records crypto/tls read ahead during the handshake (a request sent
+//     with the client's Finished) are decrypted when the loop opens the
+//     connection (OnOpen), which wakes it if a request is waiting.
 
 var (
 	tlsBytesIn        = metrics.NewCounter(`mizuchi_tls_bytes_total{dir="in"}`)
 	tlsBytesOut       = metrics.NewCounter(`mizuchi_tls_bytes_total{dir="out"}`)
 	tlsHandshakes     = metrics.NewCounter(`mizuchi_tls_handshakes_total`)
 	tlsHandshakeFails = metrics.NewCounter(`mizuchi_tls_handshake_failures_total`)
-	tlsConns          atomic.Int64 // TLS connections, handshaking or pumping
+	tlsConns          atomic.Int64 // TLS connections, handshaking or open
 )
 
 func init() {
@@ -55,23 +52,14 @@ func init() {
 }
 
 // clientConn is a client socket taken out of gnet: a *net.TCPConn, or a
-// *net.UnixConn (the engine's end of a TLS connection's socketpair).
+// *tlsClient (a TLS client's socket read through its tls.Conn).
 type clientConn interface {
 	net.Conn
 	CloseWrite() error
 	SyscallConn() (syscall.RawConn, error)
 }
 
-// Pump buffers, one each per connection. A read-ahead buffer under
-// crypto/tls (fewer read syscalls for clients writing 4 KiB records) was
-// tried and made no measurable difference in BenchmarkTLSPump: each read
-// returned about one record anyway, so it is not used.
-const (
-	tlsInBuf  = 16 << 10 // one TLS record of plaintext: tls.Conn.Read returns at most one
-	tlsOutBuf = 4 << 10  // responses are heads and small XML bodies
-)
-
-// tlsFront is the public TLS listener and its per-connection pumps.
+// tlsFront is the public TLS listener.
 type tlsFront struct {
 	s    *Server
 	cfg  *tls.Config
@@ -100,8 +88,7 @@ func (f *tlsFront) gnetAddr() string { return "unix://" + f.sock }
 // unlink removes gnet's socket path once gnet has bound it (OnBoot).
 func (f *tlsFront) unlink() { _ = os.RemoveAll(f.dir) }
 
-// close stops accepting; connections already pumping end as gnet closes
-// its ends.
+// close stops accepting; registered connections close with the engine.
 func (f *tlsFront) close() {
 	_ = f.ln.Close()
 	f.unlink()
@@ -134,24 +121,25 @@ func (f *tlsFront) serve() {
 	}
 }
 
-// serveConn handshakes one connection, joins it to gnet and pumps it.
+// serveConn handshakes one connection and registers its socket with gnet.
 func (f *tlsFront) serveConn(raw *net.TCPConn) {
-	defer tlsConns.Add(-1)
 	s := f.s
 	var conn net.Conn = raw
 	var proxied netip.Addr // the PROXY header's client (proxyproto.go)
 	if len(s.cfg.ProxyProtocol) > 0 {
 		var ok bool
 		if conn, proxied, ok = f.readProxy(raw); !ok {
+			tlsConns.Add(-1)
 			raw.Close()
 			return
 		}
 	}
-	tc := tls.Server(conn, f.cfg)
+	t := newTLSConn(raw, conn, f.cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), s.tun().HeaderTimeout)
-	err := tc.HandshakeContext(ctx)
+	err := t.tc.HandshakeContext(ctx)
 	cancel()
 	if err != nil {
+		tlsConns.Add(-1)
 		tlsHandshakeFails.Inc()
 		var re tls.RecordHeaderError
 		if errors.As(err, &re) && re.Conn != nil && looksLikeHTTP(re.RecordHeader[:]) {
@@ -169,119 +157,44 @@ func (f *tlsFront) serveConn(raw *net.TCPConn) {
 		return
 	}
 	tlsHandshakes.Inc()
-	inner, outer, err := socketPair()
-	if err != nil {
-		s.log.Warn("cannot create a socketpair for a TLS connection", "err", err)
-		tc.Close()
+	if pc, ok := conn.(*prefixConn); ok && len(pc.pre) > 0 {
+		// Bytes after the ClientHello that crypto/tls never asked for:
+		// nothing a TLS client sends before the server's flight.
+		tlsConns.Add(-1)
+		raw.Close()
 		return
 	}
-	// Register duplicates outer into gnet and closes it.
+	_ = raw.SetDeadline(time.Time{})
+	t.attach() // memory from now on: the socket is gnet's
 	// The connection's context carries the client's address (tlsPeer), so
-	// the engine can see it behind the socketpair.
-	var peer tlsPeer
+	// the engine knows it, and the tlsConn the loop adopts in OnOpen.
+	// Register duplicates raw into gnet and closes it.
+	peer := tlsPeer{t: t, client: proxied}
 	if ta, ok := raw.RemoteAddr().(*net.TCPAddr); ok {
 		if ip, ok := netip.AddrFromSlice(ta.IP); ok {
 			peer.addr = ip.Unmap()
 		}
 	}
-	peer.client = proxied
-	ch, err := s.eng.Register(gnet.NewNetConnContext(gnet.NewContext(context.Background(), peer), outer))
+	ch, err := s.eng.Register(gnet.NewNetConnContext(gnet.NewContext(context.Background(), peer), raw))
 	if err == nil {
 		if res := <-ch; res.Err != nil {
 			err = res.Err
 		}
 	} else {
-		outer.Close()
+		raw.Close()
 	}
 	if err != nil {
+		tlsConns.Add(-1)
 		s.log.Warn("cannot register a TLS connection with the event loops", "err", err)
-		inner.Close()
-		tc.Close()
-		return
 	}
-	f.pump(tc, raw, inner)
 }
 
 // tlsPeer is the gnet context of a connection registered by the TLS front:
-// the client's address.
+// the client's address and its TLS state.
 type tlsPeer struct {
+	t      *tlsConn
 	addr   netip.Addr
 	client netip.Addr // from a PROXY header; invalid: addr is the client
-}
-
-// pump moves bytes between the client's tls.Conn and the engine's end of
-// the socketpair (inner) until both directions are done.
-func (f *tlsFront) pump(tc *tls.Conn, raw *net.TCPConn, inner *net.UnixConn) {
-	s := f.s
-	inDone := make(chan struct{})
-	go func() {
-		defer close(inDone)
-		buf := make([]byte, tlsInBuf)
-		for {
-			n, err := tc.Read(buf)
-			if n > 0 {
-				tlsBytesIn.Add(n)
-				if _, werr := inner.Write(buf[:n]); werr != nil {
-					break // the engine closed its end
-				}
-			}
-			if err != nil {
-				break
-			}
-		}
-		_ = inner.CloseWrite() // the engine reads EOF
-	}()
-
-	buf := make([]byte, tlsOutBuf)
-	for {
-		n, err := inner.Read(buf)
-		if n > 0 {
-			_ = raw.SetWriteDeadline(time.Now().Add(s.tun().BodyTimeout))
-			if _, werr := tc.Write(buf[:n]); werr != nil {
-				break
-			}
-			tlsBytesOut.Add(n)
-		}
-		if err != nil {
-			break
-		}
-	}
-	// The engine closed (or half-closed, lingering) its end: finish the
-	// client's side and give it lingerTime to stop sending.
-	_ = raw.SetWriteDeadline(time.Now().Add(time.Second))
-	_ = tc.CloseWrite()
-	_ = raw.CloseWrite()
-	_ = raw.SetReadDeadline(time.Now().Add(lingerTime + time.Second))
-	<-inDone
-	inner.Close()
-	raw.Close()
-}
-
-// socketPair returns both ends of a unix stream socketpair as conns that
-// Go's netpoller drives.
-func socketPair() (a, b *net.UnixConn, err error) {
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return nil, nil, os.NewSyscallError("socketpair", err)
-	}
-	conv := func(fd int) (*net.UnixConn, error) {
-		f := os.NewFile(uintptr(fd), "socketpair")
-		defer f.Close() // FileConn dups
-		c, err := net.FileConn(f)
-		if err != nil {
-			return nil, err
-		}
-		return c.(*net.UnixConn), nil
-	}
-	if a, err = conv(fds[0]); err != nil {
-		syscall.Close(fds[1])
-		return nil, nil, err
-	}
-	if b, err = conv(fds[1]); err != nil {
-		a.Close()
-		return nil, nil, err
-	}
-	return a, b, nil
 }
 
 // looksLikeHTTP reports whether a TLS record header is the start of a

@@ -67,6 +67,13 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 		return gnet.Close
 	}
 	tn := s.tun()
+	if st.tls != nil {
+		// Decrypt what gnet read; the engine reads the plaintext.
+		if err := st.tls.pull(c, tn.maxBuffered); err != nil {
+			return gnet.Close
+		}
+		c = st.tls
+	}
 	if st.busy || st.authWait.Load() {
 		if c.InboundBuffered() > tn.maxBuffered {
 			return gnet.Close

@@ -22,6 +22,18 @@ const defaultCopyBuf = 32 << 10
 // EOF before n bytes) and without it for writing dst (io.ErrShortWrite if dst
 // wrote less than asked without an error).
 func Copy(dst io.Writer, src io.Reader, n int64, buf []byte) (int64, error) {
+	return copyN(dst, src, n, buf, false)
+}
+
+// CopyFull is Copy that fills buf (or what is left of the n bytes) before
+// each write, for a src whose reads return little at a time (a tls.Conn
+// returns one record, at most 16 KiB, per Read): fewer, larger writes to
+// dst. It still never asks src for a byte past n.
+func CopyFull(dst io.Writer, src io.Reader, n int64, buf []byte) (int64, error) {
+	return copyN(dst, src, n, buf, true)
+}
+
+func copyN(dst io.Writer, src io.Reader, n int64, buf []byte, fill bool) (int64, error) {
 	if len(buf) == 0 {
 		buf = make([]byte, defaultCopyBuf)
 	}
@@ -32,6 +44,11 @@ func Copy(dst io.Writer, src io.Reader, n int64, buf []byte) (int64, error) {
 			b = b[:rem]
 		}
 		nr, rerr := src.Read(b)
+		for fill && rerr == nil && nr < len(b) {
+			var m int
+			m, rerr = src.Read(b[nr:])
+			nr += m
+		}
 		if nr > 0 {
 			nw, werr := dst.Write(b[:nr])
 			if nw < 0 || nw > nr {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -20,10 +21,61 @@ func TestCopy_Failure(t *testing.T) {
 // TestCopy_Readers covers readers that net.Conn does not produce: data and
 // EOF together, one byte at a time, and no buffer from the caller.
 func TestCopy_Readers(t *testing.T) {
+	testCopyReaders(t, Copy)
+}
+
+func TestCopyFull_Readers(t *testing.T) {
+	testCopyReaders(t, CopyFull)
+}
+
+func TestCopyFull_Success(t *testing.T) {
+	testMoveSuccess(t, func(dst, src *net.TCPConn, n int64) (int64, error) {
+		return CopyFull(dst, src, n, make([]byte, 256<<10))
+	})
+}
+
+func TestCopyFull_Failure(t *testing.T) {
+	testMoveFailure(t, func(dst, src *net.TCPConn, n int64) (int64, error) {
+		return CopyFull(dst, src, n, make([]byte, 256<<10))
+	})
+}
+
+// countWriter counts Write calls.
+type countWriter struct {
+	bytes.Buffer
+	writes int
+}
+
+func (w *countWriter) Write(b []byte) (int, error) {
+	w.writes++
+	return w.Buffer.Write(b)
+}
+
+// TestCopyFull_Batches: from a source returning one byte per read, CopyFull
+// writes once per full buffer (and once for the rest); Copy once per read.
+func TestCopyFull_Batches(t *testing.T) {
+	f := func(name string, cp func(io.Writer, io.Reader, int64, []byte) (int64, error), n int64, buf, wantWrites int) {
+		t.Helper()
+		var dst countWriter
+		src := iotest.OneByteReader(strings.NewReader(strings.Repeat("x", int(n)+3)))
+		got, err := cp(&dst, src, n, make([]byte, buf))
+		if err != nil || got != n || dst.Len() != int(n) {
+			t.Fatalf("%s: got %d, %v (%d bytes written); want %d", name, got, err, dst.Len(), n)
+		}
+		if dst.writes != wantWrites {
+			t.Fatalf("%s: %d writes; want %d", name, dst.writes, wantWrites)
+		}
+	}
+	f("CopyFull", CopyFull, 100, 32, 4)
+	f("CopyFull exact", CopyFull, 64, 32, 2)
+	f("Copy", Copy, 100, 32, 100)
+}
+
+func testCopyReaders(t *testing.T, cp func(io.Writer, io.Reader, int64, []byte) (int64, error)) {
 	f := func(name string, src io.Reader, n int64, buf []byte, want string, wantRest string) {
 		t.Helper()
 		var dst bytes.Buffer
-		got, err := Copy(&dst, src, n, buf)
+		got, err := cp(&dst, src, n, buf)
 		if err != nil {
 			t.Fatalf("%s: unexpected error: %s", name, err)
 		}
