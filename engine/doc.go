@@ -223,23 +223,31 @@
 // With Config.TLS the public listener belongs to crypto/tls, not gnet
 // (tls.go). Each accepted connection is handshaken by its own goroutine
 // (bounded by HeaderTimeout, never on a loop; HTTP/1.1 via ALPN, TLS 1.2+),
-// then joined to the engine through a unix socketpair: one end is handed to
-// gnet with Engine.Register (LeastConnections balancing, since Register is
-// called from those goroutines) and served exactly like a TCP client, the
-// other is pumped to and from the tls.Conn by two goroutines with one fixed
-// buffer each (16 KiB in, 4 KiB out). Parsing, auth, 100 Continue,
-// detaching, splicing and re-enrolling run unchanged on the unix socket (a
-// detached client is a clientConn: *net.TCPConn or *net.UnixConn). The cost
-// is honest and counted: every body byte is decrypted in user space and
-// written into the socketpair (mizuchi_tls_bytes_total{dir="in"}), and
-// path="splice" then means socketpair → backend. gnet's own listener is a
-// unix socket in a private directory, unlinked as soon as gnet has bound it
-// (Engine.Register refuses an engine without a listener); loops are known
-// to run at the first OnTick, which starts the TLS accept loop. Closing is
-// propagated both ways: the client's EOF half-closes the socketpair, and
-// the engine's close (or lingering half-close) sends close_notify and FIN
-// and gives the client lingerTime before the connection is cut. A plain
-// HTTP request on the TLS port gets a 400 S3 error in plain text.
+// then its TCP socket is handed to gnet with Engine.Register
+// (LeastConnections balancing, since Register is called from those
+// goroutines) and served on a loop like a TCP client (tlsconn.go): the
+// connection's tls.Conn runs over a memory wire, so the loop decrypts the
+// ciphertext gnet read in place (pull, one tls.Conn.Read per record) and
+// the engine parses the plaintext through tlsConn, a gnet.Conn whose
+// Reader methods serve it and whose Writer methods seal. A response
+// relayed by a worker is sealed on that worker and queued with
+// AsyncWrite; a connection has one request in flight, so records leave in
+// order. Records crypto/tls read ahead (a request sent with the client's
+// Finished) are decrypted in OnOpen, which wakes the loop. A detached body
+// is read through the same tls.Conn, its wire switched to the socket, and
+// copied to the backend in full buffers (pipes.CopyFull: a tls.Conn returns
+// one record per Read), never spliced: path="copy" and
+// mizuchi_tls_bytes_total{dir="in"} count it. No extra socket, goroutine
+// or copy sits between the client and the loop. gnet's own listener is a
+// unix socket in a private directory, unlinked as soon as gnet has bound
+// it (Engine.Register refuses an engine without a listener); loops are
+// known to run at the first OnTick, which starts the TLS accept loop. A
+// refusal in OnOpen is sealed too. The client's close_notify closes the
+// connection; the engine's closes on the loop send no close_notify (the
+// response framing ends each exchange), a detached connection's lingering
+// close does. A plain HTTP request on the TLS port gets a 400 S3 error in
+// plain text. kTLS (the kernel decrypting, so a body could be spliced) is
+// not used: the kernels this was built on do not offer the tls ULP.
 //
 // # Tracing (trace.go)
 //

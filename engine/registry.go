@@ -53,7 +53,7 @@ type connState struct {
 	// cleared by the timer).
 	retryWake atomic.Bool
 	// peer is the client address of a connection that came through the
-	// TLS front (the gnet socket is a socketpair); invalid otherwise.
+	// TLS front (as its handshake saw it); invalid otherwise.
 	peer netip.Addr
 	// client addresses (clientaddr.go): the connection's client (PROXY
 	// source, TLS peer or socket peer), the immediate TCP peer, and the
