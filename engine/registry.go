@@ -16,8 +16,8 @@ import (
 // one worker that owns a detached connection).
 type connState struct {
 	gc  gnet.Conn
-	tls *tlsConn // a TLS client (tlsconn.go): gc is tls, tls.Conn gnet's conn
-	ll *loopLinks // the links of the connection's event loop
+	tls *tlsConn   // a TLS client (tlsconn.go): gc is tls, tls.Conn gnet's conn
+	ll  *loopLinks // the links of the connection's event loop
 
 	busy        bool // a request is being relayed; do not parse the next one
 	continued   bool // 100 Continue was sent for the current request

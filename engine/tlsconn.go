@@ -351,8 +351,8 @@ func (t *tlsConn) AsyncWritev(bs [][]byte, callback gnet.AsyncCallback) error {
 }
 
 // ReadFrom and SendTo are not used by the engine on client connections.
-func (t *tlsConn) ReadFrom(io.Reader) (int64, error)       { return 0, errors.ErrUnsupported }
-func (t *tlsConn) SendTo([]byte, net.Addr) (int, error)     { return 0, errors.ErrUnsupported }
+func (t *tlsConn) ReadFrom(io.Reader) (int64, error)    { return 0, errors.ErrUnsupported }
+func (t *tlsConn) SendTo([]byte, net.Addr) (int, error) { return 0, errors.ErrUnsupported }
 func (t *tlsConn) CloseWithCallback(cb gnet.AsyncCallback) error {
 	return t.Conn.CloseWithCallback(func(_ gnet.Conn, err error) error {
 		if cb == nil {
