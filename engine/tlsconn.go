@@ -134,6 +134,10 @@ type tlsConn struct {
 	async     []byte     // the sealed response of a pending AsyncWrite
 	asyncCb   gnet.AsyncCallback
 	asyncDone gnet.AsyncCallback // t.onAsync, bound once
+	// While an AsyncWrite is queued, records sealed on the loop wait in
+	// later (sent by onAsync), so they follow the queued ones on the wire.
+	asyncPending bool
+	later        []byte
 
 	client tlsClient // the detached form (detached.go)
 }
@@ -150,9 +154,9 @@ func newTLSConn(raw *net.TCPConn, sock net.Conn, cfg *tls.Config) *tlsConn {
 
 // pull moves the ciphertext gnet read (c's inbound buffer) through
 // crypto/tls into t.plain. It runs on the loop. An error means the
-// connection must close: the client closed (close_notify or EOF is seen by
-// gnet, not here), sent a bad record, or more than max plaintext bytes.
-func (t *tlsConn) pull(c gnet.Conn, max int) error {
+// connection must close: the client sent close_notify (io.EOF; a bare FIN
+// is gnet's to see), a bad record, or more than limit plaintext bytes.
+func (t *tlsConn) pull(c gnet.Conn, limit int) error {
 	t.wmu.Lock()
 	defer t.wmu.Unlock()
 	ct, _ := c.Next(-1) // valid until gnet reads again; consumed below
@@ -168,7 +172,7 @@ func (t *tlsConn) pull(c gnet.Conn, max int) error {
 				t.off = 0
 			}
 			if cap(t.plain)-len(t.plain) < tlsPlainRoom {
-				t.plain = append(make([]byte, 0, len(t.plain)+2*tlsPlainRoom), t.plain...)
+				t.plain = append(make([]byte, 0, max(2*cap(t.plain), len(t.plain)+2*tlsPlainRoom)), t.plain...)
 			}
 		}
 		var n int
@@ -178,7 +182,7 @@ func (t *tlsConn) pull(c gnet.Conn, max int) error {
 		if err != nil {
 			break
 		}
-		if len(t.plain)-t.off > max {
+		if len(t.plain)-t.off > limit {
 			err = errTLSBuffered
 			break
 		}
@@ -201,9 +205,21 @@ func (t *tlsConn) pull(c gnet.Conn, max int) error {
 // KeyUpdate reply). It runs on the loop with wmu held.
 func (t *tlsConn) flushLocked(c gnet.Conn) {
 	if len(t.wire.out) > 0 {
-		_, _ = c.Write(t.wire.out)
-		t.wire.out = t.wire.out[:0]
+		_, _ = t.sendLocked(c)
 	}
+}
+
+// sendLocked writes the sealed records in t.wire.out on the loop, or keeps
+// them for onAsync while an AsyncWrite is queued. wmu is held.
+func (t *tlsConn) sendLocked(c gnet.Conn) (int, error) {
+	var err error
+	if t.asyncPending {
+		t.later = append(t.later, t.wire.out...)
+	} else {
+		_, err = c.Write(t.wire.out)
+	}
+	t.wire.out = t.wire.out[:0]
+	return 0, err
 }
 
 // released drops the plaintext buffer when it is empty and large.
@@ -279,9 +295,7 @@ func (t *tlsConn) sealLocked(b []byte) (int, error) {
 		return 0, err
 	}
 	tlsBytesOut.Add(len(b))
-	_, err := t.Conn.Write(t.wire.out)
-	t.wire.out = t.wire.out[:0]
-	if err != nil {
+	if _, err := t.sendLocked(t.Conn); err != nil {
 		return 0, err
 	}
 	return len(b), nil
@@ -300,9 +314,7 @@ func (t *tlsConn) Writev(bs [][]byte) (int, error) {
 		n += len(b)
 	}
 	tlsBytesOut.Add(n)
-	_, err := t.Conn.Write(t.wire.out)
-	t.wire.out = t.wire.out[:0]
-	if err != nil {
+	if _, err := t.sendLocked(t.Conn); err != nil {
 		return 0, err
 	}
 	return n, nil
@@ -317,6 +329,7 @@ func (t *tlsConn) AsyncWrite(buf []byte, callback gnet.AsyncCallback) error {
 	t.async = append(t.async[:0], t.wire.out...)
 	t.wire.out = t.wire.out[:0]
 	t.asyncCb = callback
+	t.asyncPending = err == nil
 	raw := t.Conn
 	t.wmu.Unlock()
 	if err != nil {
@@ -329,9 +342,16 @@ func (t *tlsConn) AsyncWrite(buf []byte, callback gnet.AsyncCallback) error {
 	return raw.AsyncWrite(t.async, t.asyncDone)
 }
 
-func (t *tlsConn) onAsync(_ gnet.Conn, err error) error {
+func (t *tlsConn) onAsync(c gnet.Conn, err error) error {
+	t.wmu.Lock()
+	t.asyncPending = false
+	if len(t.later) > 0 && err == nil {
+		_, _ = c.Write(t.later)
+	}
+	t.later = t.later[:0]
 	cb := t.asyncCb
 	t.asyncCb = nil
+	t.wmu.Unlock()
 	if cb == nil {
 		return nil
 	}

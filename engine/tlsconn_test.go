@@ -196,6 +196,51 @@ func TestTLSConnWrite(t *testing.T) {
 	}
 }
 
+// queuedFake holds an AsyncWrite until run is called, as the loop does
+// until it gets to the task.
+type queuedFake struct {
+	*fakeConn
+	buf []byte
+	cb  gnet.AsyncCallback
+}
+
+func (c *queuedFake) AsyncWrite(b []byte, cb gnet.AsyncCallback) error {
+	c.buf, c.cb = b, cb
+	return nil
+}
+
+func (c *queuedFake) run() error {
+	c.out = append(c.out, c.buf...)
+	return c.cb(c, nil)
+}
+
+// TestTLSConnWriteOrder: records sealed on the loop while a worker's
+// response is queued go out after it, so the client can open them all.
+func TestTLSConnWriteOrder(t *testing.T) {
+	r := newTLSRig(t, nil)
+	q := &queuedFake{fakeConn: r.loop}
+	r.t.Conn = q
+	if err := r.t.AsyncWrite([]byte("first,"), func(gnet.Conn, error) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.t.Write([]byte("second")); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.loop.out) != 0 {
+		t.Fatal("a record sealed after a queued one was written before it")
+	}
+	if err := q.run(); err != nil {
+		t.Fatal(err)
+	}
+	r.flush(t)
+	want := "first,second"
+	got := make([]byte, len(want))
+	_ = r.client.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(r.client, got); err != nil || string(got) != want {
+		t.Fatalf("client read %q, %v; want %q", got, err, want)
+	}
+}
+
 // TestTLSConnCloseNotify: the client's close_notify ends the connection
 // (pull reports EOF), after the plaintext before it was delivered.
 func TestTLSConnCloseNotify(t *testing.T) {
