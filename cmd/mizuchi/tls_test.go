@@ -287,8 +287,17 @@ func testTLSHandshakeStall(t *testing.T, g *gateway, b *backend) {
 	// A TLS record header announcing a 512-byte ClientHello, then silence.
 	f("partial ClientHello", []byte{0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03})
 	f("nothing", nil)
-	if f1, _ := g.metric(t, `mizuchi_tls_handshake_failures_total`); f1-f0 < 2 {
-		t.Fatalf("mizuchi_tls_handshake_failures_total grew by %v; want >= 2", f1-f0)
+	// The front counts a failure after the handshake gave up, which is
+	// after the client saw the drop: wait for it.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		f1, _ := g.metric(t, `mizuchi_tls_handshake_failures_total`)
+		if f1-f0 >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mizuchi_tls_handshake_failures_total grew by %v; want >= 2", f1-f0)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	seed := nextSeed()
 	g.mustPut(t, "/uploads/tls/after-stall.bin", seed, kib, putOpts{})
