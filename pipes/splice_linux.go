@@ -141,9 +141,10 @@ func (pp *Pipe) drain(fd uintptr) bool {
 // in a syscall and hand it to a freshly woken thread, which finds nothing to
 // do and sleeps again, while the splicing thread takes the slow path back
 // from the syscall. On 64 MiB uploads through the gateway the raw call cut
-// futex calls and voluntary context switches by about 30%. The cost is that a long
-// run of calls is preempted like any running goroutine (after 10 ms by
+// the futex calls and voluntary context switches by about 30%. The cost: a
+// long run of calls is preempted like any running goroutine (after 10 ms, by
 // sysmon's signal) instead of giving its P up during each call.
+// TestRawSplice checks it answers as unix.Splice does.
 func rawSplice(rfd, wfd, n int) (int, error) {
 	r, _, e := unix.RawSyscall6(unix.SYS_SPLICE, uintptr(rfd), 0, uintptr(wfd), 0, uintptr(n), spliceFlags)
 	if e != 0 {
