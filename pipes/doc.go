@@ -46,6 +46,11 @@
 // Pipe.data counts the bytes in the pipe at every step; after a failure it
 // says whether the pipe still holds bytes of the aborted body.
 //
+// Each splice is a raw system call: no call can sleep in the kernel, so the
+// runtime need not know the goroutine is in one, and sysmon does not hand
+// the goroutine's P to another thread in the middle of a 1 MiB splice (see
+// rawSplice).
+//
 // Measured, not assumed: BenchmarkSplice64MiB, BenchmarkCopy64MiB and the
 // standard library's own splice (BenchmarkCopy64MiBStdlib, io.CopyN between
 // TCP conns) all move 64 MiB over loopback between a writer and a reader
