@@ -86,6 +86,10 @@ bench-deps: ## install the pinned Debian nginx and haproxy that `make bench` com
 bench-scale: ## Mizuchi's RSS with 10,000 idle connections and 256 concurrent 64 MiB uploads (bench/scale.sh)
 	bash bench/scale.sh
 
+.PHONY: bench-sched
+bench-sched: ## syscalls, context switches and Go scheduler work per 1 KiB PUT, Mizuchi beside HAProxy (bench/sched.sh; needs perf)
+	bash bench/sched.sh
+
 fuzz: ## run every fuzz target in FUZZPKGS for FUZZTIME each, one at a time, and print the totals
 	@n=0; execs=0; log="$$(mktemp)"; trap 'rm -f "$$log"' EXIT; \
 	for p in $(FUZZPKGS); do \
