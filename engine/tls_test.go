@@ -8,7 +8,6 @@ import (
 	"crypto/x509"
 	"math/big"
 	"net"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -31,10 +30,4 @@ func selfSigned(t testing.TB) tls.Certificate {
 		t.Fatal(err)
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -48,6 +48,7 @@ func TestE2ETLS(t *testing.T) {
 
 	t.Run("PutObjectSizes", func(t *testing.T) { testTLSSizes(t, g, b) })
 	t.Run("KeepAlive", func(t *testing.T) { testTLSKeepAlive(t, g, b) })
+	t.Run("PipelinedAfterDetach", func(t *testing.T) { testTLSPipelined(t, g, b) })
 	t.Run("SDKSigV4", func(t *testing.T) { testTLSSDK(t, g, b) })
 	t.Run("PlainHTTPOnTLSPort", func(t *testing.T) { testTLSPlainHTTP(t, g, b) })
 	t.Run("HandshakeStall", func(t *testing.T) { testTLSHandshakeStall(t, g, b) })
@@ -302,6 +303,39 @@ func testTLSHandshakeStall(t *testing.T, g *gateway, b *backend) {
 	seed := nextSeed()
 	g.mustPut(t, "/uploads/tls/after-stall.bin", seed, kib, putOpts{})
 	b.checkObject(t, mainBucket, "tls/after-stall.bin", seed, kib)
+}
+
+// testTLSPipelined writes a large PUT (its body detached from the loop and
+// read through crypto/tls by a worker) and two small ones in one go: the
+// records of the small ones that crypto/tls read ahead with the body must
+// be served once the connection is back on its loop.
+func testTLSPipelined(t *testing.T, g *gateway, b *backend) {
+	c := g.dialRaw(t)
+	sizes := []int64{2*mib + 5, 2 * kib, 3 * kib}
+	seeds := make([]uint64, len(sizes))
+	var req []byte
+	for i, size := range sizes {
+		seeds[i] = nextSeed()
+		req = fmt.Appendf(req, "PUT /uploads/tls/pipelined-%d.bin HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n", i, g.addr, size)
+		req = append(req, genBytes(seeds[i], size)...)
+	}
+	errc := make(chan error, 1)
+	go func() { _, err := c.Write(req); errc <- err }()
+	for i := range sizes {
+		r, err := c.readResponse(http.MethodPut)
+		if err != nil {
+			t.Fatalf("cannot read response %d: %v", i, err)
+		}
+		if r.status != http.StatusOK {
+			t.Fatalf("pipelined request %d: unexpected result: %s", i, r)
+		}
+	}
+	if err := <-errc; err != nil {
+		t.Fatalf("cannot write the pipelined requests: %v", err)
+	}
+	for i, size := range sizes {
+		b.checkObject(t, mainBucket, fmt.Sprintf("tls/pipelined-%d.bin", i), seeds[i], size)
+	}
 }
 
 // testTLSCounters checks that TLS bytes are counted, and that a large body
