@@ -14,15 +14,25 @@ import (
 
 const fdBucket = "fd-bucket"
 
-// fdNoFile is the RLIMIT_NOFILE the gateway runs with: with -pipe-pool 8
-// its connection cap is (384 - 128 - 16) / 3 = 80 (cmd/mizuchi/fdlimit.go).
-const fdNoFile = 384
+// fdNoFile is the RLIMIT_NOFILE the gateway runs with: its descriptor
+// account may hold 384 - 128 = 256 descriptors (cmd/mizuchi/fdlimit.go).
+// The static cap this account replaced allowed (384 - 128 - 2×8) / 3 = 80
+// client connections with -pipe-pool 8.
+const (
+	fdNoFile    = 384
+	fdAccounted = fdNoFile - fdReserve
+	fdOldCap    = 80
+)
 
 // TestE2EFDLimit runs the gateway with a low RLIMIT_NOFILE and opens far
 // more connections than the limit carries. gnet stops its event loops when
-// accept(2) fails with EMFILE; the gateway caps its connections below the
-// limit instead, so it must stay up, not spin, keep serving the
-// connections it has, refuse the rest with 503, and serve new clients once
+// accept(2) fails with EMFILE; the gateway counts the descriptors its
+// connections use instead. Idle connections cost one descriptor each, so
+// it must hold about as many idle connections as the account allows (far
+// more than the old static cap of three per connection), refuse the rest
+// with 503 SlowDown, refuse an upload that needs a backend connection
+// while descriptors are short with 503 SlowDown before 100 Continue
+// (storing nothing), stay up without spinning, and serve new clients once
 // the extra connections are gone.
 func TestE2EFDLimit(t *testing.T) {
 	prlimit, err := exec.LookPath("prlimit")
@@ -44,8 +54,11 @@ func TestE2EFDLimit(t *testing.T) {
 	}
 	g.client = newHTTPClient()
 	pid := g.pid()
-	if !strings.Contains(g.proc.stderr.String(), "max_connections lowered to fit the open file limit") {
-		t.Fatalf("no log line about the lowered connection cap:\n%s", g.proc.stderr.String())
+	if !strings.Contains(g.proc.stderr.String(), "max_connections is above what the open file limit carries") {
+		t.Fatalf("no log line about the descriptor limit:\n%s", g.proc.stderr.String())
+	}
+	if v, _ := g.metric(t, "mizuchi_fds_limit"); v != fdAccounted {
+		t.Fatalf("unexpected mizuchi_fds_limit; got %v; want %d", v, fdAccounted)
 	}
 
 	put := func(c *rawConn, key string) putResult {
@@ -86,16 +99,20 @@ func TestE2EFDLimit(t *testing.T) {
 	if len(extra) < fdNoFile {
 		t.Fatalf("opened only %d connections; want at least %d", len(extra), fdNoFile)
 	}
-	// A connection above the cap is answered 503 SlowDown and closed.
+	// The account fills up with idle connections, one descriptor each.
+	metricAtLeast(t, g, "mizuchi_fds_accounted", fdAccounted)
+	active, _ := g.metric(t, "mizuchi_connections_active")
+	t.Logf("%d idle connections accepted with RLIMIT_NOFILE %d (the static cap allowed %d)", int(active), fdNoFile, fdOldCap)
+	if active < fdAccounted-16 {
+		t.Fatalf("the gateway holds %v connections; want at least %d (one descriptor per idle connection)", active, fdAccounted-16)
+	}
+
+	// A connection above the limit is answered 503 SlowDown and closed.
 	late := g.dialRaw(t)
-	late.SetReadDeadline(time.Now().Add(30 * time.Second))
-	r, err := late.readResponse("PUT")
-	if err != nil {
-		t.Fatalf("a connection above the cap got no reply: %v", err)
+	if ra := checkSlowDown(t, "a connection above the descriptor limit", readWithin(t, late, 30*time.Second)); ra != 1 {
+		t.Fatalf("Retry-After %d on a refused connection; want 1", ra)
 	}
-	if code := checkS3Error(t, "connection above the cap", r, false); r.status != 503 || code != "SlowDown" {
-		t.Fatalf("unexpected reply above the cap; got %s; want 503 SlowDown", r)
-	}
+	late.expectClosed(t)
 	if g.proc.exited() {
 		t.Fatalf("the gateway exited under descriptor pressure:\n%s", g.proc.stderr.String())
 	}
@@ -103,25 +120,37 @@ func TestE2EFDLimit(t *testing.T) {
 		t.Fatalf("the gateway holds %d descriptors; want fewer than %d", n, fdNoFile)
 	}
 
+	// An upload on a connection it holds needs a backend connection, a
+	// pipe and the socket's duplicates: descriptors are short, so it is
+	// refused with 503 SlowDown before 100 Continue and any body byte.
+	refusedBefore, _ := g.metric(t, `mizuchi_limit_refusals_total{limit="fds"}`)
+	if err := keeper.writePutHead("/fd/refused.bin", 1<<20, "Expect: 100-continue\r\n"); err != nil {
+		t.Fatalf("cannot send the refused head: %v", err)
+	}
+	if ra := checkSlowDown(t, "an upload while descriptors are short", readWithin(t, keeper, 30*time.Second)); ra != 1 {
+		t.Fatalf("Retry-After %d on a refused upload; want 1", ra)
+	}
+	keeper.expectClosed(t)
+	b.checkAbsent(t, fdBucket, "refused.bin")
+	if v, _ := g.metric(t, `mizuchi_limit_refusals_total{limit="fds"}`); v != refusedBefore+1 {
+		t.Fatalf("unexpected fds refusals; got %v; want %v", v, refusedBefore+1)
+	}
+
 	// No busy loop while the flood stays open: CPU time over a 2 s window
 	// is well under one core.
 	cpu0, wall0 := procCPU(t, pid), time.Now()
 	time.Sleep(2 * time.Second) // the measurement window
 	cpu, wall := procCPU(t, pid)-cpu0, time.Since(wall0)
-	t.Logf("%d connections open; gateway CPU %v over %v", len(extra), cpu, wall.Round(time.Millisecond))
+	t.Logf("%d connections dialed; gateway CPU %v over %v", len(extra), cpu, wall.Round(time.Millisecond))
 	if cpu > wall/2 {
 		t.Fatalf("the gateway used %v of CPU in %v; want under half (a busy loop?)", cpu, wall)
-	}
-
-	// The connection it had is still served.
-	if r := put(keeper, "during.bin"); r.status != 200 {
-		t.Fatalf("PUT on a held connection during the flood: %s", r)
 	}
 	if g.proc.exited() {
 		t.Fatalf("the gateway exited:\n%s", g.proc.stderr.String())
 	}
 
-	// Once the flood is gone, new clients are served again.
+	// Once the flood is gone, new clients are served again, and the
+	// account is back to a handful of descriptors.
 	for _, c := range extra {
 		c.Close()
 	}
@@ -140,6 +169,10 @@ func TestE2EFDLimit(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	if !waitUntil(30*time.Second, func() bool { v, _ := g.metric(t, "mizuchi_fds_accounted"); return v < 32 }) {
+		v, _ := g.metric(t, "mizuchi_fds_accounted")
+		t.Fatalf("descriptors accounted after the flood; got %v; want fewer than 32 (a leak?)", v)
+	}
 }
 
 // openFDs counts the descriptors pid holds.
@@ -152,17 +185,15 @@ func openFDs(t testing.TB, pid int) int {
 	return len(ents)
 }
 
-func TestFDConnCap(t *testing.T) {
-	f := func(nofile uint64, pipePool, want int) {
+func TestFDLimit(t *testing.T) {
+	f := func(nofile uint64, want int64) {
 		t.Helper()
-		if got := fdConnCap(nofile, pipePool); got != want {
-			t.Fatalf("unexpected cap for nofile %d, pipe pool %d; got %d; want %d", nofile, pipePool, got, want)
+		if got := fdLimit(nofile); got != want {
+			t.Fatalf("unexpected limit for nofile %d; got %d; want %d", nofile, got, want)
 		}
 	}
-	f(384, 8, 80)          // (384 - 128 - 16) / 3
-	f(1024, 256, 128)      // (1024 - 128 - 512) / 3
-	f(1024, 0, 298)        // zero copy off: no pipes
-	f(65536, 256, 21632)   // above the default max_connections
-	f(100, 8, 1)           // never below one
-	f(1<<63, 256, 1<<31-1) // RLIM_INFINITY
+	f(384, 256)
+	f(20000, 19872)
+	f(100, 1)         // never below one
+	f(1<<63, 1<<31-1) // RLIM_INFINITY
 }
