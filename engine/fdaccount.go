@@ -34,12 +34,15 @@ import (
 //
 // So an idle keep-alive connection costs one descriptor. A request's
 // charge is what it may open; a backend connection or pipe it takes from
-// a pool was counted there and moves to its charge, so nothing is counted
-// twice for long, and nothing open goes uncounted.
+// a pool was counted there and moves to its charge, so nothing open goes
+// uncounted. The account errs toward refusing: a charge is the most a
+// request may hold (the socket duplicates last microseconds, a small body
+// is charged a backend connection even when relayed over a link, which is
+// counted too).
 //
-// Checks: a new connection (OnOpen, the TLS front) is refused with 503
-// SlowDown like the max_connections refusal when the account is at the
-// limit; a request whose charge does not fit is answered 503 SlowDown with
+// Checks: a new connection is refused when the account is at the limit,
+// as over max_connections (OnOpen answers 503 SlowDown and closes; the
+// TLS front closes before the handshake); a request whose charge does not fit is answered 503 SlowDown with
 // Retry-After before 100 Continue and before any body byte (admitFDs); a
 // link is not dialed when it does not fit (the request takes the worker
 // path, which its charge covers). The accept check reads without

@@ -9,7 +9,8 @@ import (
 // fdReserve is the file descriptors kept out of the engine's descriptor
 // account (engine/fdaccount.go): the listeners, event loops and their
 // wake-up descriptors, logs, the admin listener and its clients, DNS,
-// readiness probes, and the transient duplicates made while a socket
+// readiness probes, the HTTP clients of remote authorization, JWKS and
+// trace exporters, and the transient duplicates made while a socket
 // changes hands. gnet stops serving when accept(2) fails with EMFILE
 // (engine/fdlimit.go), so the account refuses new connections and
 // requests before the process reaches RLIMIT_NOFILE.
