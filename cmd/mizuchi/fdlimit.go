@@ -6,14 +6,20 @@ import (
 	"syscall"
 )
 
-// fdReserve is the file descriptors kept out of the engine's descriptor
-// account (engine/fdaccount.go): the listeners, event loops and their
-// wake-up descriptors, logs, the admin listener and its clients, DNS,
-// readiness probes, the HTTP clients of remote authorization, JWKS and
-// trace exporters, and the transient duplicates made while a socket
-// changes hands. gnet stops serving when accept(2) fails with EMFILE
-// (engine/fdlimit.go), so the account refuses new connections and
-// requests before the process reaches RLIMIT_NOFILE.
+// fdReserve is the least number of file descriptors kept out of the
+// engine's descriptor account (engine/fdaccount.go): the listeners, event
+// loops and their wake-up descriptors, logs, the admin listener and its
+// clients, DNS, readiness probes, the HTTP clients of remote
+// authorization, JWKS and trace exporters, and the transient duplicates
+// made while a socket changes hands. gnet stops serving when accept(2)
+// fails with EMFILE (engine/fdlimit.go), so the account refuses new
+// connections and requests before the process reaches RLIMIT_NOFILE.
+//
+// gnet's acceptor takes connections off the listen queue before an event
+// loop sees them (OnOpen, where the account refuses them), so a burst of
+// new connections while the account is full holds descriptors the account
+// cannot see yet: a sixteenth of the limit, when that is more than
+// fdReserve, is kept for such bursts.
 const fdReserve = 128
 
 // raiseFileLimit raises the soft RLIMIT_NOFILE to the hard limit (the Go
@@ -37,12 +43,13 @@ func raiseFileLimit(log *slog.Logger) (uint64, error) {
 }
 
 // fdLimit returns the descriptors the engine's account may hold under
-// nofile: all but fdReserve, and at least one.
+// nofile: all but max(fdReserve, nofile/16), and at least one.
 func fdLimit(nofile uint64) int64 {
 	if nofile > math.MaxInt32 {
 		return math.MaxInt32
 	}
-	return max(int64(nofile)-fdReserve, 1)
+	n := int64(nofile)
+	return max(n-max(fdReserve, n/16), 1)
 }
 
 // fileLimitFDs raises the open file limit, logs it, and returns the
