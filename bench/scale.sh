@@ -57,7 +57,8 @@ alive() { kill -0 "$1" 2>/dev/null; }
 
 # Every process here needs a descriptor per connection: scale one per idle
 # connection, the sink one per upstream connection. Mizuchi counts the
-# descriptors it uses (engine/fdaccount.go) within RLIMIT_NOFILE - 128: an
+# descriptors it uses (engine/fdaccount.go) within RLIMIT_NOFILE less a
+# reserve (128, or a sixteenth of the limit; cmd/mizuchi/fdlimit.go): an
 # idle connection costs one, an upload in flight about six (its socket, its
 # backend connection, a pipe and the detached socket's duplicates), so it
 # needs one per idle connection plus a margin for the uploads phase. Go lifts

@@ -16,8 +16,8 @@ import (
 // static worst case per client connection, it counts the descriptors its
 // connection work holds and refuses new work when they would not fit in
 // Config.FDLimit (RLIMIT_NOFILE less a reserve kept by cmd/mizuchi for the
-// listeners, event loops, logs, the admin listener, DNS and transient
-// duplicates):
+// listeners, event loops, logs, the admin listener, DNS, transient
+// duplicates and connections gnet's acceptor took before OnOpen):
 //
 //   - every client connection: 1 (activeConns), and 2 more for one that
 //     came through the TLS front (its TCP socket and the Go end of its
@@ -47,7 +47,10 @@ import (
 // link is not dialed when it does not fit (the request takes the worker
 // path, which its charge covers). The accept check reads without
 // reserving, so concurrent loops may each admit one connection past the
-// limit: at most one per event loop, well inside the reserve.
+// limit: at most one per event loop, well inside the reserve. gnet's
+// acceptor takes connections off the listen queue before OnOpen runs, so
+// the descriptors of a burst not yet seen by the loops are the reserve's,
+// not the account's.
 //
 // Everything is atomic: no lock, no allocation, nothing that waits.
 type fdAccount struct {

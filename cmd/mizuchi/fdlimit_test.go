@@ -26,8 +26,8 @@ const (
 	fdOldCap    = 80
 )
 
-// TestE2EFDLimit runs the gateway with a low RLIMIT_NOFILE and opens far
-// more connections than the limit carries. gnet stops its event loops when
+// TestE2EFDLimit runs the gateway with a low RLIMIT_NOFILE and opens more
+// connections than its descriptor account carries. gnet stops its event loops when
 // accept(2) fails with EMFILE; the gateway counts the descriptors its
 // connections use instead. Idle connections cost one descriptor each, so
 // it must hold about as many idle connections as the account allows (far
