@@ -322,7 +322,7 @@ func (s *Server) open(c gnet.Conn) ([]byte, gnet.Action) {
 		var id [16]byte
 		return appendErrorResponse(nil, errSlowDown.Code, errSlowDown.Status, errSlowDown.Message, appendRequestID(id[:0]), nil, true), gnet.Close
 	}
-	if fdAcct.full(1) {
+	if _, front := c.Context().(tlsPeer); !front && fdAcct.full(1) { // the TLS front checked at accept
 		connsRejected.Inc()
 		return refuseConnLimit(), gnet.Close
 	}

@@ -19,9 +19,8 @@ import (
 // listeners, event loops, logs, the admin listener, DNS, transient
 // duplicates and connections gnet's acceptor took before OnOpen):
 //
-//   - every client connection: 1 (activeConns), and 2 more for one that
-//     came through the TLS front (its TCP socket and the Go end of its
-//     socketpair), charged while the front holds it;
+//   - every client connection: 1 (activeConns), charged from accept while
+//     the TLS front handshakes it (and checked there, not in OnOpen);
 //   - every request admitted to the backend, from admission to its end:
 //     its backend connection, for an auto-multipart upload one per
 //     concurrent part, and, when its body may leave the loop, the
