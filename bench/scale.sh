@@ -56,12 +56,15 @@ alive() { kill -0 "$1" 2>/dev/null; }
 [[ $UP_CONNS =~ ^[1-9][0-9]*$ ]] || die "SCALE_UPLOAD_CONNS must be a positive integer"
 
 # Every process here needs a descriptor per connection: scale one per idle
-# connection, the sink one per upstream connection. Mizuchi caps its client
-# connections at (RLIMIT_NOFILE - 128 - 2 x pipe pool) / 3, room for each to
-# hold a backend connection and a spool file or detach duplicate at once
-# (cmd/mizuchi/fdlimit.go), so it needs three per connection. Go lifts the soft
-# limit to the hard one by itself; as root, raise the hard one if it is short.
-need=$((3 * IDLE_CONNS + 4096))
+# connection, the sink one per upstream connection. Mizuchi counts the
+# descriptors it uses (engine/fdaccount.go) within RLIMIT_NOFILE less a
+# reserve (128, or a sixteenth of the limit; cmd/mizuchi/fdlimit.go): an
+# idle connection costs one, an upload in flight about six (its socket, its
+# backend connection, a pipe and the detached socket's duplicates), so it
+# needs one per idle connection plus a margin for the uploads phase. Go lifts
+# the soft limit to the hard one by itself; as root, raise the hard one if it
+# is short.
+need=$((IDLE_CONNS + 4096))
 if (($(ulimit -Hn) < need)); then
 	ulimit -Hn "$need" 2>/dev/null || log "cannot raise the hard RLIMIT_NOFILE to $need (now $(ulimit -Hn)); the idle phase opens fewer connections"
 fi

@@ -68,9 +68,11 @@ type Config struct {
 	// at once; 0 = off (such bodies get 501).
 	SpoolDir      string
 	SpoolMaxBytes int64
-	// FDConnCap caps client connections below what the file descriptor
-	// limit allows (fdlimit.go), over MaxConns and its reloads; 0 = none.
-	FDConnCap int
+	// FDLimit is the file descriptors the connection work may hold: client
+	// connections, backend connections, pipes and spool files, counted as
+	// they are used (fdaccount.go); new connections and requests that do
+	// not fit are refused with 503 SlowDown. 0 = not limited.
+	FDLimit int64
 }
 
 func (c *Config) setDefaults() {
@@ -152,6 +154,7 @@ func New(cfg Config, router *Router) (*Server, error) {
 		return ex
 	}
 	s.copyBufs.New = func() any { b := make([]byte, copyBufSize); return &b }
+	setFDLimit(cfg.FDLimit, cfg.Pipes)
 	s.budget = newMemBudget(cfg.BufferBudget)
 	liveBudget.Store(s.budget)
 	if cfg.SpoolMaxBytes > 0 {
@@ -318,6 +321,10 @@ func (s *Server) open(c gnet.Conn) ([]byte, gnet.Action) {
 		connsRejected.Inc()
 		var id [16]byte
 		return appendErrorResponse(nil, errSlowDown.Code, errSlowDown.Status, errSlowDown.Message, appendRequestID(id[:0]), nil, true), gnet.Close
+	}
+	if _, front := c.Context().(tlsPeer); !front && fdAcct.full(1) { // the TLS front checked at accept
+		connsRejected.Inc()
+		return refuseConnLimit(), gnet.Close
 	}
 	if !s.admitProxyPeer(c) {
 		return nil, gnet.Close

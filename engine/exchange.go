@@ -32,6 +32,8 @@ type exchange struct {
 	expect100 bool
 	loop      gnet.EventLoop
 
+	fds int64 // descriptors charged to this request (fdaccount.go)
+
 	req httpparse.Request // parsed over buf
 	key []byte            // the client's decoded key
 
@@ -166,6 +168,8 @@ func (s *Server) putExchange(ex *exchange) {
 	ex.iov = ex.iov[:0]
 	ex.ident = identity{}
 	ex.slot.Release()
+	fdAcct.release(ex.fds)
+	ex.fds = 0
 	ex.rateC = rateConn{}
 	ex.authzIn, ex.authzJSON = nil, nil
 	ex.streaming, ex.trailer, ex.unverified, ex.unsigned, ex.teChunked, ex.autoMP, ex.rechunk = false, false, false, false, false, false, false

@@ -186,6 +186,7 @@ func (s *Server) connGone(st *connState) {
 	s.releaseIP(st.lim.ip)
 	st.lim.ip = netip.Addr{}
 	st.lim.next()
+	st.releaseFDs()
 }
 
 // isUpload: the operations counted as in-flight uploads.

@@ -19,6 +19,8 @@ type connState struct {
 	tls *tlsConn   // a TLS client (tlsconn.go): gc is tls, tls.Conn gnet's conn
 	ll  *loopLinks // the links of the connection's event loop
 
+	fds int64 // descriptors charged to the current request (fdaccount.go)
+
 	busy        bool // a request is being relayed; do not parse the next one
 	continued   bool // 100 Continue was sent for the current request
 	headStarted bool // bytes of a new head have arrived (header timeout runs)
@@ -81,6 +83,7 @@ func (st *connState) nextRequest() {
 	st.kidRefreshed = false
 	st.clearAuth()
 	st.lim.next()
+	st.releaseFDs()
 }
 
 // clearAuth forgets the current head's authentication and authorization

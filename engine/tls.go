@@ -111,7 +111,7 @@ func (f *tlsFront) serve() {
 			continue
 		}
 		backoff = 0
-		if tlsConns.Load() >= f.s.maxConns() {
+		if tlsConns.Load() >= f.s.maxConns() || !fdAcct.take(1) {
 			connsRejected.Inc()
 			c.Close()
 			continue
@@ -123,6 +123,9 @@ func (f *tlsFront) serve() {
 
 // serveConn handshakes one connection and registers its socket with gnet.
 func (f *tlsFront) serveConn(raw *net.TCPConn) {
+	// The socket's descriptor was charged at accept (fdaccount.go); once
+	// this returns it is closed or gnet's, counted in activeConns.
+	defer fdAcct.release(1)
 	s := f.s
 	var conn net.Conn = raw
 	var proxied netip.Addr // the PROXY header's client (proxyproto.go)

@@ -187,6 +187,9 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	if retry := s.admitRequest(st, o, &ar); retry > 0 {
 		return s.refuseLimit(c, st, sc, n, rt.m, o, retry)
 	}
+	if !s.admitFDs(st, rt, req, &ar, bodyLen) {
+		return s.refuseLimit(c, st, sc, n, rt.m, o, 1)
+	}
 	// Key, stored key, sealed upload id and limits: before authorization,
 	// 100 Continue, any body byte and any backend connection.
 	if rt.Authz != nil || len(rt.Upload.AllowedContentTypes) > 0 {
@@ -226,6 +229,7 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 		ex.setAuth(&ar, sc, decodedLen)
 		ex.setBind(sc)
 		ex.setAuthz(dec)
+		st.handFDs(ex)
 		ex.slot = st.lim.handOff()
 		_, _ = c.Discard(int(total))
 		st.busy = true
@@ -293,6 +297,7 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	ex.authzIn, ex.authzJSON = az.in, az.js
 	ex.expect100 = req.Expect100 && !st.continued
 	ex.loop = c.EventLoop()
+	st.handFDs(ex)
 	ex.slot = st.lim.handOff()
 	st.detaching = true
 	st.busy = true

@@ -147,8 +147,8 @@ func (ll *loopLinks) take(ep *upstream.Endpoint, now int64) *link {
 		}
 		_ = ll.loop.Close(l.gc) // OnClose (linkClosed) runs now
 	}
-	if p.open < maxLinks && p.dialing < maxLinkDials {
-		ll.dial(ep, p)
+	if p.open < maxLinks && p.dialing < maxLinkDials && fdAcct.take(1) {
+		ll.dial(ep, p) // the charge is released in dialFailed or linkClosed
 	}
 	return nil
 }
@@ -212,6 +212,7 @@ func (d dialFailed) Run(context.Context) error {
 	p := d.ll.pool(d.ep)
 	p.open--
 	p.dialing--
+	fdAcct.release(1)
 	return nil
 }
 
@@ -259,6 +260,7 @@ func (s *Server) linkTraffic(c gnet.Conn, l *link) gnet.Action {
 func (s *Server) linkClosed(l *link) {
 	ll := l.ll
 	delete(ll.all, l)
+	fdAcct.release(1)
 	l.ep.Links.Add(-1, 0)
 	if p := ll.pools[l.ep]; p != nil {
 		p.open--

@@ -1,6 +1,9 @@
 package pipes
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Zero-value defaults of Config.
 const (
@@ -51,6 +54,7 @@ type Pool struct {
 	max     int
 	maxFree int
 	closed  bool
+	nfree   atomic.Int64 // len(free), read without the lock (Free)
 }
 
 // NewPool returns a pool configured by cfg. It makes one pipe to learn the
@@ -99,6 +103,7 @@ func (p *Pool) Acquire() (*Pipe, error) {
 		pp := p.free[n-1]
 		p.free[n-1] = nil
 		p.free = p.free[:n-1]
+		p.nfree.Add(-1)
 		p.inUse++
 		p.mu.Unlock()
 		return pp, nil
@@ -149,6 +154,7 @@ func (p *Pool) Release(pp *Pipe) {
 	p.inUse--
 	if reuse && !p.closed && len(p.free) < p.maxFree {
 		p.free = append(p.free, pp)
+		p.nfree.Add(1)
 		p.mu.Unlock()
 		return
 	}
@@ -165,12 +171,10 @@ func (p *Pool) InUse() int {
 	return n
 }
 
-// Free returns the number of pipes on the free list.
+// Free returns the number of pipes on the free list. It takes no lock
+// (an atomic load), so it may be read on hot paths.
 func (p *Pool) Free() int {
-	p.mu.Lock()
-	n := len(p.free)
-	p.mu.Unlock()
-	return n
+	return int(p.nfree.Load())
 }
 
 // PipeSize returns the capacity new pipes get: Config.PipeSize as rounded by
@@ -190,6 +194,7 @@ func (p *Pool) Close() {
 	free := p.free
 	p.free = nil
 	p.alive -= len(free)
+	p.nfree.Add(-int64(len(free)))
 	p.closed = true
 	p.mu.Unlock()
 	for _, pp := range free {

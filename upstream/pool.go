@@ -19,6 +19,15 @@ type PoolConfig struct {
 	DialTimeout time.Duration // 0 = 5s
 }
 
+// idleConns counts the idle connections of every Pool of the process: each
+// holds one file descriptor that no request accounts for (IdleConns).
+var idleConns atomic.Int64
+
+// IdleConns returns the idle connections held by all pools of the process,
+// an atomic load. Connections in use are not counted: their callers
+// account for them.
+func IdleConns() int64 { return idleConns.Load() }
+
 // Pool keeps idle keep-alive connections to one backend address.
 // It is safe for concurrent use.
 type Pool struct {
@@ -80,6 +89,7 @@ func (p *Pool) Get(ctx context.Context) (*Conn, error) {
 		c := p.idle[n-1]
 		p.idle[n-1] = nil
 		p.idle = p.idle[:n-1]
+		idleConns.Add(-1)
 		p.mu.Unlock()
 		if now.Sub(c.idleAt) < p.cfg.IdleTimeout && c.alive() {
 			c.Reused = true
@@ -134,6 +144,7 @@ func (p *Pool) Put(c *Conn) {
 	p.mu.Lock()
 	if len(p.idle) < p.cfg.MaxIdle {
 		p.idle = append(p.idle, c)
+		idleConns.Add(1)
 		p.mu.Unlock()
 		return
 	}
@@ -163,6 +174,7 @@ func (p *Pool) CloseIdle() {
 	p.mu.Lock()
 	idle := p.idle
 	p.idle = nil
+	idleConns.Add(-int64(len(idle)))
 	p.mu.Unlock()
 	for _, c := range idle {
 		c.Close()

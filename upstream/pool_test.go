@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// The pool's open and idle counts follow its connections through Get, Put,
+// The pool's open and idle counts, and the process's IdleConns, follow its connections through Get, Put,
 // Close, Abort and CloseIdle; a connection closed twice is counted once.
 func TestPoolCounts(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -25,10 +25,14 @@ func TestPoolCounts(t *testing.T) {
 	}()
 	p := NewPool(ln.Addr().String(), nil, PoolConfig{MaxIdle: 1})
 	ctx := context.Background()
+	idle0 := IdleConns() // the process's idle connections (other pools)
 	check := func(step string, open, idle int64) {
 		t.Helper()
 		if p.Open() != open || int64(p.Idle()) != idle {
 			t.Fatalf("%s: open %d idle %d; want %d %d", step, p.Open(), p.Idle(), open, idle)
+		}
+		if got := IdleConns() - idle0; got != idle {
+			t.Fatalf("%s: IdleConns counts %d of this pool; want %d", step, got, idle)
 		}
 	}
 	get := func() *Conn {

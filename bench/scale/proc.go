@@ -94,6 +94,7 @@ var gaugeNames = []string{
 	"mizuchi_requests_inflight",
 	"mizuchi_pipes_in_use",
 	"mizuchi_pipes_free",
+	"mizuchi_fds_accounted",
 	`mizuchi_body_bytes_total{path="splice"}`,
 	`mizuchi_body_bytes_total{path="copy"}`,
 }

@@ -23,6 +23,9 @@ func writeTable(w io.Writer, r *result) {
 		if v, ok := i.Gauges["mizuchi_connections_active"]; ok {
 			fmt.Fprintf(w, "; connections_active %.0f", v)
 		}
+		if v, ok := i.Gauges["mizuchi_fds_accounted"]; ok {
+			fmt.Fprintf(w, "; fds_accounted %.0f", v)
+		}
 		fmt.Fprintf(w, "; RSS after closing them %s\n", mib(i.RSSClosed))
 		for k, v := range i.Errors {
 			fmt.Fprintf(w, "  e.g. %s: %s\n", k, v)
@@ -39,8 +42,8 @@ func writeTable(w io.Writer, r *result) {
 		}
 		fmt.Fprintf(w, "; proxy CPU %.1fs", u.ProxyCPUSec)
 		if len(u.GaugesMax) > 0 {
-			fmt.Fprintf(w, "; max pipes_in_use %.0f, pipes_free %.0f, requests_inflight %.0f",
-				u.GaugesMax["mizuchi_pipes_in_use"], u.GaugesMax["mizuchi_pipes_free"], u.GaugesMax["mizuchi_requests_inflight"])
+			fmt.Fprintf(w, "; max pipes_in_use %.0f, pipes_free %.0f, requests_inflight %.0f, fds_accounted %.0f",
+				u.GaugesMax["mizuchi_pipes_in_use"], u.GaugesMax["mizuchi_pipes_free"], u.GaugesMax["mizuchi_requests_inflight"], u.GaugesMax["mizuchi_fds_accounted"])
 		}
 		fmt.Fprintln(w)
 		for k, v := range u.Errors {

@@ -6,17 +6,21 @@ import (
 	"syscall"
 )
 
-// The file descriptor budget. gnet stops serving when accept(2) fails
-// with EMFILE (engine/fdlimit.go), so client connections are capped
-// below what RLIMIT_NOFILE allows: fdReserve descriptors stay for the
-// listeners, event loops, logs, the admin listener and idle backend
-// connections, two per pipe of the pipe pool, and fdsPerConn per client
-// connection (its socket, its backend connection and a spool file or the
-// transient duplicate of a detached socket).
-const (
-	fdReserve  = 128
-	fdsPerConn = 3
-)
+// fdReserve is the least number of file descriptors kept out of the
+// engine's descriptor account (engine/fdaccount.go): the listeners, event
+// loops and their wake-up descriptors, logs, the admin listener and its
+// clients, DNS, readiness probes, the HTTP clients of remote
+// authorization, JWKS and trace exporters, and the transient duplicates
+// made while a socket changes hands. gnet stops serving when accept(2)
+// fails with EMFILE (engine/fdlimit.go), so the account refuses new
+// connections and requests before the process reaches RLIMIT_NOFILE.
+//
+// gnet's acceptor takes connections off the listen queue before an event
+// loop sees them (OnOpen, where the account refuses them), so a burst of
+// new connections while the account is full holds descriptors the account
+// cannot see yet: a sixteenth of the limit, when that is more than
+// fdReserve, is kept for such bursts.
+const fdReserve = 128
 
 // raiseFileLimit raises the soft RLIMIT_NOFILE to the hard limit (the Go
 // runtime does it too on Linux; this logs it and covers other systems)
@@ -38,29 +42,33 @@ func raiseFileLimit(log *slog.Logger) (uint64, error) {
 	return r.Cur, nil
 }
 
-// fdConnCap returns the most client connections nofile descriptors carry
-// with pipePool splice pipes.
-func fdConnCap(nofile uint64, pipePool int) int {
+// fdLimit returns the descriptors the engine's account may hold under
+// nofile: all but max(fdReserve, nofile/16), and at least one.
+func fdLimit(nofile uint64) int64 {
 	if nofile > math.MaxInt32 {
 		return math.MaxInt32
 	}
-	avail := int64(nofile) - fdReserve - 2*int64(pipePool)
-	return int(max(avail/fdsPerConn, 1))
+	n := int64(nofile)
+	return max(n-max(fdReserve, n/16), 1)
 }
 
-// fileLimitConnCap raises the open file limit, logs it, and returns the
-// connection cap it implies (0 when it cannot be read).
-func fileLimitConnCap(log *slog.Logger, pipePool, maxConns int) int {
+// fileLimitFDs raises the open file limit, logs it, and returns the
+// engine's descriptor limit it implies (0 when it cannot be read: not
+// limited). Client connections, backend connections, pipes (up to
+// 2×pipePool) and spool files are counted as they are used, so an idle
+// client connection costs one descriptor.
+func fileLimitFDs(log *slog.Logger, pipePool, maxConns int) int64 {
 	nofile, err := raiseFileLimit(log)
 	if err != nil {
 		log.Warn("cannot read the open file limit", "err", err)
 		return 0
 	}
-	c := fdConnCap(nofile, pipePool)
-	if c < maxConns {
-		log.Warn("max_connections lowered to fit the open file limit", "nofile", nofile, "max_connections", maxConns, "cap", c)
+	l := fdLimit(nofile)
+	if int64(maxConns) >= l {
+		log.Warn("max_connections is above what the open file limit carries: connections and uploads beyond the descriptor limit are refused with 503 SlowDown",
+			"nofile", nofile, "fd_limit", l, "max_connections", maxConns, "pipe_pool", pipePool)
 	} else {
-		log.Info("open file limit", "nofile", nofile, "connection_cap", c)
+		log.Info("open file limit", "nofile", nofile, "fd_limit", l, "pipe_pool", pipePool)
 	}
-	return c
+	return l
 }

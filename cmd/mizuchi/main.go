@@ -179,7 +179,7 @@ func run(log *slog.Logger) error {
 	if cfg.Server.ZeroCopy.Enabled {
 		pipePool = cfg.Server.PipePool
 	}
-	fdCap := fileLimitConnCap(log, pipePool, cfg.Server.MaxConnections)
+	fdLimit := fileLimitFDs(log, pipePool, cfg.Server.MaxConnections)
 	srv, err := engine.New(engine.Config{
 		Addr:            cfg.Server.Address,
 		Loops:           loops,
@@ -203,7 +203,7 @@ func run(log *slog.Logger) error {
 		Limits:          engineLimits(&cfg.Server.Limits),
 		SpoolDir:        cfg.Server.Spool.Dir,
 		SpoolMaxBytes:   int64(cfg.Server.Spool.MaxBytes),
-		FDConnCap:       fdCap,
+		FDLimit:         fdLimit,
 	}, router)
 	if err != nil {
 		return err
