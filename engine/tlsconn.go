@@ -113,8 +113,16 @@ func (w *tlsWire) SetWriteDeadline(t time.Time) error {
 }
 
 // tlsPlainMax is the capacity above which an emptied plaintext buffer is
-// dropped rather than kept, so an idle TLS connection holds little.
+// dropped rather than pooled.
 const tlsPlainMax = 64 << 10
+
+// tlsPlainPool holds emptied plaintext buffers (*[]byte, so Put does not
+// allocate): a connection holds one only while it has plaintext, so an
+// idle TLS connection costs no plaintext buffer.
+var tlsPlainPool = sync.Pool{New: func() any {
+	b := make([]byte, 0, 2*tlsPlainRoom)
+	return &b
+}}
 
 // tlsPlainRoom is the free space kept for one tls.Conn.Read: one record.
 const tlsPlainRoom = 16 << 10
@@ -127,8 +135,9 @@ type tlsConn struct {
 	tc   *tls.Conn
 	wire tlsWire
 
-	plain []byte // decrypted, not yet consumed: plain[off:]
-	off   int
+	plain  []byte  // decrypted, not yet consumed: plain[off:]
+	off    int     // bytes of plain the engine consumed
+	plainp *[]byte // plain's pooled buffer; nil: none held
 
 	wmu       sync.Mutex // seals and sends (loop writes, worker AsyncWrite, pull)
 	async     []byte     // the sealed response of a pending AsyncWrite
@@ -161,6 +170,10 @@ func (t *tlsConn) pull(c gnet.Conn, limit int) error {
 	defer t.wmu.Unlock()
 	ct, _ := c.Next(-1) // valid until gnet reads again; consumed below
 	t.wire.in = ct
+	if t.plainp == nil {
+		t.plainp = tlsPlainPool.Get().(*[]byte)
+		t.plain, t.off = (*t.plainp)[:0], 0
+	}
 	var err error
 	for {
 		if t.off == len(t.plain) {
@@ -195,6 +208,7 @@ func (t *tlsConn) pull(c gnet.Conn, limit int) error {
 		}
 	}
 	t.flushLocked(c)
+	t.released()
 	if err == errWireEmpty {
 		return nil
 	}
@@ -222,11 +236,19 @@ func (t *tlsConn) sendLocked(c gnet.Conn) (int, error) {
 	return 0, err
 }
 
-// released drops the plaintext buffer when it is empty and large.
+// released gives the plaintext buffer back once it is empty (to the pool,
+// or to the collector when it grew large). Views into it that the engine
+// took with Peek are dead by then: the engine copies what it keeps before
+// it consumes.
 func (t *tlsConn) released() {
-	if t.off == len(t.plain) && cap(t.plain) > tlsPlainMax {
-		t.plain, t.off = nil, 0
+	if t.off != len(t.plain) || t.plainp == nil {
+		return
 	}
+	if cap(t.plain) <= tlsPlainMax {
+		*t.plainp = t.plain[:0]
+		tlsPlainPool.Put(t.plainp)
+	}
+	t.plain, t.off, t.plainp = nil, 0, nil
 }
 
 // Reader: the decrypted bytes.

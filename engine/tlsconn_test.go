@@ -12,9 +12,29 @@ import (
 	"github.com/panjf2000/gnet/v2"
 )
 
-// asyncFake adds AsyncWrite to fakeConn: the bytes are "written" and the
+// loopFake is the part of a gnet.Conn a tlsConn uses: gnet's inbound
+// buffer (in) and what the loop wrote (out). Other methods panic (the
+// embedded interface is nil).
+type loopFake struct {
+	gnet.Conn
+	in  []byte
+	out []byte
+}
+
+func (c *loopFake) Next(int) ([]byte, error) {
+	b := c.in
+	c.in = c.in[len(c.in):]
+	return b, nil
+}
+
+func (c *loopFake) Write(b []byte) (int, error) {
+	c.out = append(c.out, b...)
+	return len(b), nil
+}
+
+// asyncFake adds AsyncWrite to loopFake: the bytes are "written" and the
 // callback runs at once, as the loop would run it later.
-type asyncFake struct{ *fakeConn }
+type asyncFake struct{ *loopFake }
 
 func (c asyncFake) AsyncWrite(b []byte, cb gnet.AsyncCallback) error {
 	c.out = append(c.out, b...)
@@ -33,7 +53,7 @@ type tlsRig struct {
 	client *tls.Conn
 	raw    *net.TCPConn
 	t      *tlsConn
-	loop   *fakeConn
+	loop   *loopFake
 }
 
 func newTLSRig(tb testing.TB, cfg *tls.Config) *tlsRig {
@@ -69,7 +89,7 @@ func newTLSRig(tb testing.TB, cfg *tls.Config) *tlsRig {
 		tb.Fatal("client handshake failed")
 	}
 	t.attach()
-	r := &tlsRig{client: client, raw: raw, t: t, loop: &fakeConn{}}
+	r := &tlsRig{client: client, raw: raw, t: t, loop: &loopFake{}}
 	t.Conn = asyncFake{r.loop}
 	tb.Cleanup(func() { client.Close(); raw.Close() })
 	return r
@@ -199,7 +219,7 @@ func TestTLSConnWrite(t *testing.T) {
 // queuedFake holds an AsyncWrite until run is called, as the loop does
 // until it gets to the task.
 type queuedFake struct {
-	*fakeConn
+	*loopFake
 	buf []byte
 	cb  gnet.AsyncCallback
 }
@@ -218,7 +238,7 @@ func (c *queuedFake) run() error {
 // response is queued go out after it, so the client can open them all.
 func TestTLSConnWriteOrder(t *testing.T) {
 	r := newTLSRig(t, nil)
-	q := &queuedFake{fakeConn: r.loop}
+	q := &queuedFake{loopFake: r.loop}
 	r.t.Conn = q
 	if err := r.t.AsyncWrite([]byte("first,"), func(gnet.Conn, error) error { return nil }); err != nil {
 		t.Fatal(err)
@@ -381,52 +401,41 @@ func BenchmarkTLSConn(b *testing.B) {
 	}
 }
 
-// TestTLSConnAllocs: decrypting a 1 KiB request and sealing its response
-// on the loop allocate nothing of the engine's once the connection's
-// buffers exist. crypto/tls itself allocates one 16-byte reader per read
-// of its wire (tls.Conn.readFromUntil): one for the request's record and
-// one for the pull that finds the wire empty. Those two are the bound.
-func TestTLSConnAllocs(t *testing.T) {
+// TestTLSConnIdleHoldsNoBuffer: once a request's plaintext is consumed the
+// connection gives its plaintext buffer back, and a pull that yields only
+// part of a record does not keep one.
+func TestTLSConnIdleHoldsNoBuffer(t *testing.T) {
 	r := newTLSRig(t, nil)
-	const runs, size = 50, 1 << 10
-	// The client's records for runs+2 requests, captured from the socket.
-	req := make([]byte, size)
-	go func() {
-		for i := 0; i < runs+2; i++ {
-			if _, err := r.client.Write(req); err != nil {
-				return
-			}
-		}
-	}()
-	var wire []byte
-	buf := make([]byte, 64<<10)
+	go func() { _, _ = r.client.Write([]byte("request")) }()
+	r.feed(t, 7, 0)
+	if r.t.plainp == nil {
+		t.Fatal("no buffer while plaintext is pending")
+	}
+	if _, err := r.t.Discard(7); err != nil {
+		t.Fatal(err)
+	}
+	if r.t.plainp != nil || r.t.plain != nil {
+		t.Fatal("an idle connection still holds its plaintext buffer")
+	}
+	go func() { _, _ = r.client.Write([]byte("next")) }()
+	buf := make([]byte, 64)
 	_ = r.raw.SetReadDeadline(time.Now().Add(10 * time.Second))
-	for len(wire) < (runs+2)*(size+22) { // 5-byte header, 1 type byte, 16-byte tag
-		n, err := r.raw.Read(buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		wire = append(wire, buf[:n]...)
+	n, err := r.raw.Read(buf)
+	if err != nil {
+		t.Fatal(err)
 	}
-	rec := size + 22
-	resp := []byte("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-	i := 0
-	in := make([]byte, 0, rec)
-	step := func() {
-		r.loop.in = append(in[:0], wire[i*rec:(i+1)*rec]...)
-		i++
-		if err := r.t.pull(r.loop, 1<<20); err != nil {
-			t.Fatal(err)
-		}
-		if r.t.InboundBuffered() != size {
-			t.Fatalf("plaintext %d bytes; want %d", r.t.InboundBuffered(), size)
-		}
-		_, _ = r.t.Discard(size)
-		_, _ = r.t.Write(resp)
-		r.loop.out = r.loop.out[:0]
+	r.loop.in = append(r.loop.in, buf[:n-1]...) // all but the record's last byte
+	if err := r.t.pull(r.loop, 1<<20); err != nil {
+		t.Fatal(err)
 	}
-	step() // the buffers grow once
-	if a := testing.AllocsPerRun(runs, step); a > 2 {
-		t.Fatalf("%.1f allocations per 1 KiB request over TLS; want at most crypto/tls's 2", a)
+	if r.t.plainp != nil {
+		t.Fatal("a pull with a partial record kept a plaintext buffer")
+	}
+	r.loop.in = append(r.loop.in, buf[n-1])
+	if err := r.t.pull(r.loop, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := r.t.Peek(-1); string(b) != "next" {
+		t.Fatalf("plaintext %q; want \"next\"", b)
 	}
 }
