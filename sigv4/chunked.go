@@ -473,9 +473,7 @@ func (d *ChunkDecoder) verify(algorithm string) error {
 		d.sts = append(d.sts, emptySHA256Hex+"\n"...)
 	}
 	d.sts = AppendHex(d.sts, d.body.Sum(d.tmp[:0]))
-	d.mac.reset(d.key[:])
-	d.mac.write(d.sts)
-	AppendHex(d.want[:0], d.mac.sum(d.tmp[:0]))
+	AppendHex(d.want[:0], d.mac.sumSigning(d.tmp[:0], &d.key, d.sts))
 	if !hmac.Equal(d.want[:], d.got[:]) {
 		return ErrChunkSignature
 	}

@@ -14,14 +14,22 @@ type mac struct {
 	opad         [sha256.BlockSize]byte
 	pad          [sha256.BlockSize]byte // scratch for the ipad block
 	tmp          [sha256.Size]byte
+	// fromOpad: the outer digest already holds opad (restored by
+	// resetSigning), so sum does not hash it again.
+	fromOpad bool
+
+	memo macMemo
 }
 
 func newMAC() mac {
-	return mac{inner: sha256.New(), outer: sha256.New()}
+	m := mac{inner: sha256.New(), outer: sha256.New()}
+	m.memo.usable = savesState(m.inner) && savesState(m.outer)
+	return m
 }
 
 // reset starts a new HMAC with key. key may alias m.tmp or a previous sum.
 func (m *mac) reset(key []byte) {
+	m.fromOpad = false
 	if len(key) > sha256.BlockSize {
 		m.inner.Reset()
 		m.inner.Write(key)
@@ -43,8 +51,11 @@ func (m *mac) write(p []byte) { m.inner.Write(p) }
 // sum appends the 32-byte MAC of everything written since reset to dst.
 func (m *mac) sum(dst []byte) []byte {
 	in := m.inner.Sum(m.tmp[:0])
-	m.outer.Reset()
-	m.outer.Write(m.opad[:])
+	if !m.fromOpad {
+		m.outer.Reset()
+		m.outer.Write(m.opad[:])
+	}
+	m.fromOpad = false
 	m.outer.Write(in)
 	return m.outer.Sum(dst)
 }

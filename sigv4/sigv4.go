@@ -179,9 +179,7 @@ func (s *Signer) sign(c *Credentials, r *Request) (signedHeaders, scope []byte) 
 	svc := scope[len(date)+1+len(region)+1 : len(scope)-len("/aws4_request")]
 	s.signingKey(c.SecretKey, date, region, svc)
 
-	s.mac.reset(s.key[:])
-	s.mac.write(s.sts)
-	AppendHex(s.sig[:0], s.mac.sum(s.sum[:0]))
+	AppendHex(s.sig[:0], s.mac.sumSigning(s.sum[:0], &s.key, s.sts))
 	return s.canon[shStart:shEnd], scope
 }
 

@@ -502,9 +502,7 @@ func (v *Verifier) appendStringToSign(dst, canon []byte, a *authz) []byte {
 // compares it with the client's signature in constant time.
 func (v *Verifier) matches(sts, signature []byte) bool {
 	s := v.s
-	s.mac.reset(s.key[:])
-	s.mac.write(sts)
-	AppendHex(v.sig[:0], s.mac.sum(s.sum[:0]))
+	AppendHex(v.sig[:0], s.mac.sumSigning(s.sum[:0], &s.key, sts))
 	return subtle.ConstantTimeCompare(v.sig[:], signature) == 1
 }
 
