@@ -36,6 +36,9 @@ type exchange struct {
 
 	req httpparse.Request // parsed over buf
 	key []byte            // the client's decoded key
+	// rebased: req already holds the loop's parse, moved onto buf
+	// (httpparse.Request.Rebase); the next parseHead takes it.
+	rebased bool
 
 	// upload binding, from the loop (binding.go)
 	hasStored bool   // the route has a key template: stored is the upstream key
@@ -164,6 +167,7 @@ func (s *Server) putExchange(ex *exchange) {
 	ex.traceDrop()
 	ex.st, ex.route, ex.loop = nil, nil, nil
 	ex.hasStored = false
+	ex.rebased = false
 	ex.upID = ex.upID[:0]
 	ex.iov = ex.iov[:0]
 	ex.ident = identity{}
@@ -180,7 +184,9 @@ func (s *Server) putExchange(ex *exchange) {
 // parseHead parses the copied head into ex.req and decodes the key.
 func (ex *exchange) parseHead() error {
 	ex.req.MaxHeadSize = ex.headLen // accepted on the loop; a reload since must not refuse it
-	if _, err := ex.req.Parse(ex.buf[:ex.headLen]); err != nil {
+	if ex.rebased {
+		ex.rebased = false
+	} else if _, err := ex.req.Parse(ex.buf[:ex.headLen]); err != nil {
 		return err // cannot happen: the loop parsed the same bytes
 	}
 	// The raw key is always a suffix of the path (see Router.Match); the

@@ -225,6 +225,7 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 		ex := s.newExchange(st, rt, o, req.Close)
 		ex.buf = append(ex.buf[:0], buf[:total]...)
 		ex.headLen = n
+		ex.rebased = ex.req.Rebase(req, buf, ex.buf) // spares parseHead a second parse
 		ex.keyLen = len(rawKey)
 		ex.setAuth(&ar, sc, decodedLen)
 		ex.setBind(sc)
