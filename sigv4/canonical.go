@@ -34,11 +34,10 @@ func (s *Signer) appendCanonicalRequest(dst []byte, r *Request) (out []byte, shS
 		name := hs[s.hidx[i]].Name
 		dst = appendLower(dst, name)
 		dst = append(dst, ':')
-		j := i
+		dst = appendHeaderValue(dst, hs[s.hidx[i]].Value)
+		j := i + 1
 		for ; j < len(s.hidx) && equalFoldASCII(hs[s.hidx[j]].Name, name); j++ {
-			if j > i {
-				dst = append(dst, ',')
-			}
+			dst = append(dst, ',')
 			dst = appendHeaderValue(dst, hs[s.hidx[j]].Value)
 		}
 		i = j
@@ -145,6 +144,9 @@ func (s *Signer) appendCanonicalQuery(dst, q []byte, skip string) []byte {
 // run of spaces collapsed to one. This is what aws-sdk-go-v2 does; tabs
 // inside a value are kept.
 func appendHeaderValue(dst, v []byte) []byte {
+	if canonicalValue(v) {
+		return append(dst, v...)
+	}
 	v = bytes.TrimSpace(v)
 	i := bytes.Index(v, doubleSpace)
 	if i < 0 {
@@ -160,6 +162,28 @@ func appendHeaderValue(dst, v []byte) []byte {
 	}
 	return dst
 }
+
+// canonicalValue reports whether appendHeaderValue would keep v as it
+// is: it starts and ends with a visible ASCII byte (so bytes.TrimSpace,
+// which only looks further at white space and non-ASCII bytes, removes
+// nothing) and holds no two spaces in a row. One pass, for the common case
+// of values that need no work.
+func canonicalValue(v []byte) bool {
+	if len(v) == 0 {
+		return true
+	}
+	if !visibleASCII(v[0]) || !visibleASCII(v[len(v)-1]) {
+		return false
+	}
+	for i := 1; i < len(v); i++ {
+		if v[i] == ' ' && v[i-1] == ' ' {
+			return false
+		}
+	}
+	return true
+}
+
+func visibleASCII(c byte) bool { return '!' <= c && c <= '~' }
 
 func lowerASCII(c byte) byte {
 	if 'A' <= c && c <= 'Z' {

@@ -1,6 +1,11 @@
 package sigv4
 
-import "time"
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"slices"
+	"time"
+)
 
 const hexDigitsUpper = "0123456789ABCDEF"
 const hexDigitsLower = "0123456789abcdef"
@@ -42,11 +47,37 @@ func appendEncodedByte(dst []byte, c byte, encodeSlash bool) []byte {
 
 // AppendHex appends the lower-case hex encoding of src to dst.
 func AppendHex(dst, src []byte) []byte {
-	for _, c := range src {
-		dst = append(dst, hexDigitsLower[c>>4], hexDigitsLower[c&15])
+	// Grow once and store digit pairs by index: an append per pair costs a
+	// capacity check each, and this runs four times per signed request.
+	n := len(dst)
+	dst = slices.Grow(dst, 2*len(src))[:n+2*len(src)]
+	out := dst[n:]
+	if len(src) == sha256.Size {
+		hexDigest((*[2 * sha256.Size]byte)(out), (*[sha256.Size]byte)(src))
+		return dst
+	}
+	for i, c := range src {
+		binary.LittleEndian.PutUint16(out[2*i:], hexPairs[c])
 	}
 	return dst
 }
+
+// hexDigest writes the hex of a SHA-256 digest: fixed sizes, so the loop
+// has no bounds checks.
+func hexDigest(dst *[2 * sha256.Size]byte, src *[sha256.Size]byte) {
+	for i := range sha256.Size {
+		binary.LittleEndian.PutUint16(dst[2*i:], hexPairs[src[i]])
+	}
+}
+
+// hexPairs holds the two lower-case hex digits of every byte value, first
+// digit in the low byte (little-endian store order).
+var hexPairs = func() (t [256]uint16) {
+	for i := range t {
+		t[i] = uint16(hexDigitsLower[i>>4]) | uint16(hexDigitsLower[i&15])<<8
+	}
+	return t
+}()
 
 // AppendAmzDate appends t in UTC in the SigV4 basic ISO 8601 form
 // "20060102T150405Z" to dst. Years outside 0..9999 are written modulo 10000,

@@ -1,6 +1,8 @@
 package sigv4_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"testing"
 	"time"
 
@@ -33,6 +35,17 @@ func TestAppendHex_Success(t *testing.T) {
 	}
 	f(nil, "")
 	f([]byte{0x00, 0x0f, 0xa5, 0xff}, "000fa5ff")
+	// 32 bytes (a SHA-256 digest) take the fixed-size path; the prefix
+	// must survive.
+	d := sha256.Sum256([]byte("abc"))
+	if got := string(sigv4.AppendHex([]byte("x="), d[:])); got != "x="+hex.EncodeToString(d[:]) {
+		t.Fatalf("unexpected digest hex; got %q", got)
+	}
+	all := make([]byte, 256)
+	for i := range all {
+		all[i] = byte(i)
+	}
+	f(all, hex.EncodeToString(all))
 }
 
 func TestAppendAmzDate_Success(t *testing.T) {

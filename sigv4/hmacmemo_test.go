@@ -76,3 +76,31 @@ func TestSumSigningNoAllocs(t *testing.T) {
 		t.Fatalf("unexpected allocations; got %v; want 0", n)
 	}
 }
+
+// appendHeaderValue's fast path (canonicalValue) must give what trimming
+// and collapsing give, for values with and without leading, trailing and
+// inner white space, tabs and non-ASCII (Unicode) spaces.
+func TestAppendHeaderValueFastPath(t *testing.T) {
+	slow := func(v []byte) []byte {
+		v = bytes.TrimSpace(v)
+		var out []byte
+		for i, c := range v {
+			if c == ' ' && i > 0 && v[i-1] == ' ' {
+				continue
+			}
+			out = append(out, c)
+		}
+		return out
+	}
+	alphabet := []string{"a", "Z", " ", "\t", "\u00a0", "\u0085", "\v", "é", "~", "!"}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 20000; i++ {
+		var v []byte
+		for n := rng.IntN(7); n > 0; n-- {
+			v = append(v, alphabet[rng.IntN(len(alphabet))]...)
+		}
+		if got, want := appendHeaderValue(nil, v), slow(v); !bytes.Equal(got, want) {
+			t.Fatalf("%q: got %q; want %q", v, got, want)
+		}
+	}
+}

@@ -101,14 +101,15 @@ type Request struct {
 // Builder builds signed upstream heads. It is not safe for concurrent use;
 // keep one per worker goroutine (or pool them).
 type Builder struct {
-	signer *sigv4.Signer
-	hdrs   []sigv4.Header
-	path   []byte
-	key    []byte
-	date   []byte
-	auth   []byte
-	lower  []byte
-	ce     []byte // content-encoding without aws-chunked
+	signer  *sigv4.Signer
+	hdrs    []sigv4.Header
+	path    []byte
+	key     []byte
+	date    []byte // x-amz-date of dateSec (Unix seconds)
+	dateSec int64
+	auth    []byte
+	lower   []byte
+	ce      []byte // content-encoding without aws-chunked
 }
 
 // NewBuilder returns a Builder sharing the signing-key cache kc.
@@ -183,7 +184,10 @@ func (b *Builder) appendHead(dst []byte, ep *Endpoint, r *Request, now time.Time
 	b.key = append(append(b.key[:0], ep.KeyPrefix...), r.Key...)
 	b.path = sigv4.AppendURIEncode(b.path, b.key, false)
 
-	b.date = sigv4.AppendAmzDate(b.date[:0], now.UTC())
+	if sec := now.Unix(); sec != b.dateSec || len(b.date) == 0 {
+		b.date = sigv4.AppendAmzDate(b.date[:0], now) // once per second
+		b.dateSec = sec
+	}
 	ph := UpstreamPayloadHash(r.PayloadHash)
 
 	b.lower = b.lower[:0]
