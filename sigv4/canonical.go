@@ -204,17 +204,29 @@ func appendLower(dst, name []byte) []byte {
 	return dst
 }
 
+// equalFoldASCII and compareFoldASCII skip the lower-casing for bytes that
+// are equal as they are, the common case for header names.
 func equalFoldASCII(a, b []byte) bool {
 	if len(a) != len(b) {
 		return false
 	}
-	return compareFoldASCII(a, b) == 0
+	b = b[:len(a)]
+	for i := range a {
+		if a[i] != b[i] && lowerASCII(a[i]) != lowerASCII(b[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 func compareFoldASCII(a, b []byte) int {
 	n := min(len(a), len(b))
-	for i := 0; i < n; i++ {
-		ca, cb := lowerASCII(a[i]), lowerASCII(b[i])
+	x, y := a[:n], b[:n]
+	for i := range x {
+		if x[i] == y[i] {
+			continue
+		}
+		ca, cb := lowerASCII(x[i]), lowerASCII(y[i])
 		if ca != cb {
 			return int(ca) - int(cb)
 		}

@@ -104,3 +104,43 @@ func TestAppendHeaderValueFastPath(t *testing.T) {
 		}
 	}
 }
+
+// The fold helpers' equal-byte shortcuts agree with lower-casing every
+// byte, on names that differ in case, length and letters.
+func TestFoldHelpers(t *testing.T) {
+	ref := func(a, b []byte) int {
+		for i := 0; i < len(a) && i < len(b); i++ {
+			if ca, cb := lowerASCII(a[i]), lowerASCII(b[i]); ca != cb {
+				return int(ca) - int(cb)
+			}
+		}
+		return len(a) - len(b)
+	}
+	sign := func(x int) int { return min(max(x, -1), 1) }
+	alphabet := []byte("aAbBzZ-@[`{09")
+	rng := rand.New(rand.NewPCG(7, 8))
+	word := func() []byte {
+		w := make([]byte, rng.IntN(5))
+		for i := range w {
+			w[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		return w
+	}
+	for i := 0; i < 50000; i++ {
+		a, b := word(), word()
+		if rng.IntN(2) == 0 {
+			b = bytes.ToUpper(a)
+		}
+		want := ref(a, b)
+		if got := compareFoldASCII(a, b); sign(got) != sign(want) {
+			t.Fatalf("compareFoldASCII(%q, %q) = %d; want sign of %d", a, b, got, want)
+		}
+		if got := equalFoldASCII(a, b); got != (want == 0) {
+			t.Fatalf("equalFoldASCII(%q, %q) = %v", a, b, got)
+		}
+		lower := string(bytes.ToLower(b))
+		if got := equalFoldLower(a, lower); got != (ref(a, []byte(lower)) == 0) {
+			t.Fatalf("equalFoldLower(%q, %q) = %v", a, lower, got)
+		}
+	}
+}

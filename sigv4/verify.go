@@ -391,7 +391,7 @@ const amzPrefix = "x-amz-"
 func signedHeader(sh, name []byte) bool {
 	for len(sh) > 0 {
 		var n []byte
-		n, sh, _ = bytes.Cut(sh, semicolon)
+		n, sh, _ = cutByte(sh, ';')
 		if equalFoldASCII(n, name) {
 			return true
 		}
@@ -458,7 +458,7 @@ func (v *Verifier) appendCanonicalRequest(dst []byte, in *Input, a *authz) (out 
 
 	for sh := a.signedHeaders; len(sh) > 0; {
 		var name []byte
-		name, sh, _ = bytes.Cut(sh, semicolon)
+		name, sh, _ = cutByte(sh, ';')
 		dst = append(dst, name...)
 		dst = append(dst, ':')
 		first := true
@@ -480,8 +480,6 @@ func (v *Verifier) appendCanonicalRequest(dst []byte, in *Input, a *authz) (out 
 	dst = append(dst, a.payloadHash...)
 	return dst, pathStart, pathEnd
 }
-
-var semicolon = []byte(";")
 
 // appendStringToSign appends the string to sign for the canonical request
 // canon.

@@ -47,7 +47,7 @@ func (v *Verifier) scanQuery(q []byte) bool {
 		} else {
 			q = nil
 		}
-		name, value, _ := bytes.Cut(seg, equalSign)
+		name, value, _ := cutByte(seg, '=')
 		i := presignParam(name)
 		if i < 0 {
 			continue
@@ -64,8 +64,6 @@ func (v *Verifier) scanQuery(q []byte) bool {
 	}
 	return v.qv[qAlgorithm].n > 0 || v.qv[qCredential].n > 0 || v.qv[qSignature].n > 0
 }
-
-var equalSign = []byte("=")
 
 // qparam returns presigned parameter i: a view into the query when it was
 // not encoded, else into v.qdec (valid until the next Verify).
@@ -168,7 +166,7 @@ func (v *Verifier) parsePresigned(cfg *VerifyConfig, in *Input, a *authz) error 
 //
 // with the components in any order, with or without spaces after commas.
 func parseHeaderAuth(cfg *VerifyConfig, in *Input, auth []byte, a *authz) error {
-	alg, rest, _ := bytes.Cut(auth, space)
+	alg, rest, _ := cutByte(auth, ' ')
 	if err := checkAlgorithm(alg, ErrMalformed); err != nil {
 		return err
 	}
@@ -182,12 +180,12 @@ func parseHeaderAuth(cfg *VerifyConfig, in *Input, auth []byte, a *authz) error 
 	names := [3]string{"Credential", "SignedHeaders", "Signature"}
 	for len(rest) > 0 {
 		var part []byte
-		part, rest, _ = bytes.Cut(rest, comma)
+		part, rest, _ = cutByte(rest, ',')
 		part = trimOWS(part)
 		if len(part) == 0 {
 			continue
 		}
-		k, val, ok := bytes.Cut(part, equalSign)
+		k, val, ok := cutByte(part, '=')
 		if !ok {
 			return fmt.Errorf("%w: each component must have the form Name=value", ErrMalformed)
 		}
@@ -258,11 +256,7 @@ func parseHeaderAuth(cfg *VerifyConfig, in *Input, auth []byte, a *authz) error 
 	return nil
 }
 
-var (
-	space    = []byte(" ")
-	comma    = []byte(",")
-	slashSep = []byte("/")
-)
+var slashSep = []byte("/")
 
 func checkAlgorithm(alg []byte, base error) error {
 	switch string(alg) {
@@ -282,10 +276,10 @@ func parseCredential(cfg *VerifyConfig, cred []byte, a *authz, base error) error
 	if n := bytes.Count(cred, slashSep); n != 4 {
 		return fmt.Errorf("%w: the credential must have 5 parts, <access key>/<date>/<region>/<service>/aws4_request; got %d", base, n+1)
 	}
-	ak, scope, _ := bytes.Cut(cred, slashSep)
-	date, rest, _ := bytes.Cut(scope, slashSep)
-	region, rest, _ := bytes.Cut(rest, slashSep)
-	service, term, _ := bytes.Cut(rest, slashSep)
+	ak, scope, _ := cutByte(cred, '/')
+	date, rest, _ := cutByte(scope, '/')
+	region, rest, _ := cutByte(rest, '/')
+	service, term, _ := cutByte(rest, '/')
 	switch {
 	case len(ak) == 0:
 		return fmt.Errorf("%w: the credential has an empty access key", base)
@@ -308,7 +302,7 @@ func checkSignedHeaders(sh []byte, base error) error {
 	}
 	host := false
 	for rest := sh; ; {
-		name, tail, more := bytes.Cut(rest, semicolon)
+		name, tail, more := cutByte(rest, ';')
 		if len(name) == 0 {
 			return fmt.Errorf("%w: SignedHeaders has an empty header name", base)
 		}
