@@ -1,6 +1,7 @@
 package sigv4
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"hash"
 )
@@ -89,6 +90,16 @@ type Signer struct {
 	sum    [32]byte // digest scratch
 	sig    [64]byte // hex signature
 	crHex  [64]byte // hex canonical request hash
+
+	// last is the tuple s.key was last loaded for by signingKey, so that
+	// a run of requests with one credential skips the KeyCache (its lock
+	// is shared by every Signer). lastSecret refers to the caller's secret
+	// string; it makes no copy of it.
+	lastOK      bool
+	lastSecret  string
+	lastDate    []byte
+	lastRegion  []byte
+	lastService []byte
 }
 
 // NewSigner returns a Signer that looks signing keys up in cache. A nil
@@ -186,6 +197,15 @@ func (s *Signer) sign(c *Credentials, r *Request) (signedHeaders, scope []byte) 
 // signingKey loads the signing key for the tuple into s.key, deriving and
 // caching it on a miss.
 func (s *Signer) signingKey(secret string, date, region, service []byte) {
+	if s.lastOK && secret == s.lastSecret && bytes.Equal(date, s.lastDate) &&
+		bytes.Equal(region, s.lastRegion) && bytes.Equal(service, s.lastService) {
+		return // s.key holds it
+	}
+	s.lastOK = true
+	s.lastSecret = secret
+	s.lastDate = append(s.lastDate[:0], date...)
+	s.lastRegion = append(s.lastRegion[:0], region...)
+	s.lastService = append(s.lastService[:0], service...)
 	s.ckey = appendCacheKey(s.ckey[:0], secret, date, region, service)
 	if !s.cache.get(s.ckey, &s.key) {
 		s.secret = s.mac.deriveKey(&s.key, s.secret, secret, date, region, service)
@@ -197,5 +217,6 @@ func (s *Signer) signingKey(secret string, date, region, service []byte) {
 // signingKeyUncached derives the signing key into s.key without the
 // KeyCache: for temporary credentials, whose secrets would only churn it.
 func (s *Signer) signingKeyUncached(secret string, date, region, service []byte) {
+	s.lastOK = false // s.key no longer holds the last cached tuple's key
 	s.secret = s.mac.deriveKey(&s.key, s.secret, secret, date, region, service)
 }
