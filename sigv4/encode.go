@@ -32,11 +32,32 @@ var unreserved = func() (t [256]bool) {
 // bucket names). src is treated as raw bytes: it is not decoded first, so a
 // '%' in src becomes %25.
 func AppendURIEncode(dst, src []byte, encodeSlash bool) []byte {
-	for _, c := range src {
-		dst = appendEncodedByte(dst, c, encodeSlash)
+	keep := &keptPath
+	if encodeSlash {
+		keep = &unreserved
+	}
+	for len(src) > 0 {
+		// Copy the run of bytes kept as they are in one append.
+		i := 0
+		for i < len(src) && keep[src[i]] {
+			i++
+		}
+		dst = append(dst, src[:i]...)
+		if i == len(src) {
+			break
+		}
+		dst = appendEncodedByte(dst, src[i], encodeSlash)
+		src = src[i+1:]
 	}
 	return dst
 }
+
+// keptPath marks the bytes a path keeps: unreserved ones and '/'.
+var keptPath = func() [256]bool {
+	t := unreserved
+	t['/'] = true
+	return t
+}()
 
 func appendEncodedByte(dst []byte, c byte, encodeSlash bool) []byte {
 	if unreserved[c] || (c == '/' && !encodeSlash) {
@@ -120,6 +141,18 @@ func unhex(c byte) (byte, bool) {
 // does not start a valid escape is taken literally (and so becomes %25).
 func appendQueryComponent(dst, src []byte) []byte {
 	for i := 0; i < len(src); i++ {
+		// Copy the run of unreserved bytes (neither '+' nor '%', and
+		// encoded as themselves) in one append.
+		j := i
+		for j < len(src) && unreserved[src[j]] {
+			j++
+		}
+		if j > i {
+			dst = append(dst, src[i:j]...)
+			if i = j; i == len(src) {
+				break
+			}
+		}
 		c := src[i]
 		switch c {
 		case '+':

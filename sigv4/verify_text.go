@@ -83,6 +83,9 @@ func validPayloadHash(b []byte) bool {
 // appendPathUnescape appends the path src with every %XX decoded once; a
 // '%' without two hex digits is literal and '+' is not special.
 func appendPathUnescape(dst, src []byte) []byte {
+	if bytes.IndexByte(src, '%') < 0 {
+		return append(dst, src...) // nothing to decode: the common case
+	}
 	for i := 0; i < len(src); i++ {
 		c := src[i]
 		if c == '%' && i+2 < len(src) {

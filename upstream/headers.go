@@ -23,11 +23,26 @@ func Forwarded(name []byte) bool {
 			return false
 		}
 		n := name[len("x-amz-"):]
-		return eqFold(n, "sdk-checksum-algorithm") || eqFold(n, "trailer") ||
-			eqFold(n, "decoded-content-length") || eqFold(n, "storage-class") ||
-			eqFold(n, "tagging") || eqFold(n, "website-redirect-location") ||
-			hasPrefixFold(n, "meta-") || hasPrefixFold(n, "checksum-") ||
-			hasPrefixFold(n, "server-side-encryption") || hasPrefixFold(n, "object-lock-")
+		if len(n) == 0 {
+			return false
+		}
+		switch n[0] | 0x20 {
+		case 's':
+			return eqFold(n, "sdk-checksum-algorithm") || eqFold(n, "storage-class") ||
+				hasPrefixFold(n, "server-side-encryption")
+		case 't':
+			return eqFold(n, "trailer") || eqFold(n, "tagging")
+		case 'd':
+			return eqFold(n, "decoded-content-length")
+		case 'w':
+			return eqFold(n, "website-redirect-location")
+		case 'm':
+			return hasPrefixFold(n, "meta-")
+		case 'c':
+			return hasPrefixFold(n, "checksum-")
+		case 'o':
+			return hasPrefixFold(n, "object-lock-")
+		}
 	}
 	return false
 }
