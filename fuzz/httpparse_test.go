@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"net/http"
+	"reflect"
 	"strconv"
 	"testing"
 
@@ -113,6 +114,7 @@ func FuzzRequestHead(f *testing.F) {
 		if _, err := r.Parse(data); err != nil {
 			t.Fatalf("reparse failed: %s", err)
 		}
+		checkRebase(t, &r, data, n)
 
 		req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(data[:n])))
 		if err != nil {
@@ -289,4 +291,25 @@ func compareHeaders(t *testing.T, ours []httpparse.Header, theirs http.Header, s
 // httpparse accepts and net/http rejects. The list is empty so far.
 func acceptedOnlyByUs(head []byte) bool {
 	return false
+}
+
+// checkRebase: moving the parse of data onto a copy of its head gives what
+// parsing the copy gives.
+func checkRebase(t *testing.T, r *httpparse.Request, data []byte, n int) {
+	t.Helper()
+	cp := bytes.Clone(data[:n])
+	var moved, want httpparse.Request
+	if !moved.Rebase(r, data, cp) {
+		t.Fatalf("Rebase refused a parsed head:\n%q", data[:n])
+	}
+	want.MaxHeadSize, want.MaxHeaders = r.MaxHeadSize, r.MaxHeaders
+	if _, err := want.Parse(cp); err != nil {
+		t.Fatalf("the copy does not parse: %s", err)
+	}
+	if len(moved.Headers) == 0 && len(want.Headers) == 0 {
+		moved.Headers, want.Headers = nil, nil
+	}
+	if !reflect.DeepEqual(moved, want) {
+		t.Fatalf("Rebase differs from parsing the copy:\n got %+v\nwant %+v", moved, want)
+	}
 }
