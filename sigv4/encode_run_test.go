@@ -74,3 +74,26 @@ func TestEncodersMatchBytewise(t *testing.T) {
 		}
 	}
 }
+
+// equalSignature is true exactly for the same 64 bytes.
+func TestEqualSignature(t *testing.T) {
+	var want [64]byte
+	for i := range want {
+		want[i] = "0123456789abcdef"[i%16]
+	}
+	if !equalSignature(&want, want[:]) {
+		t.Fatal("equal signatures compare unequal")
+	}
+	for i := range want {
+		for _, bit := range []byte{1, 0x20, 0x80} {
+			sig := bytes.Clone(want[:])
+			sig[i] ^= bit
+			if equalSignature(&want, sig) {
+				t.Fatalf("a signature differing in byte %d compares equal", i)
+			}
+		}
+	}
+	if equalSignature(&want, want[:63]) || equalSignature(&want, append(bytes.Clone(want[:]), 'x')) {
+		t.Fatal("a signature of another length compares equal")
+	}
+}
