@@ -110,11 +110,20 @@ type Builder struct {
 	auth    []byte
 	lower   []byte
 	ce      []byte // content-encoding without aws-chunked
+	fwd     []fwdHeader
+	token   []byte // the session token of the last credentials
+}
+
+// fwdHeader is a forwarded header: its lower-cased name at
+// Builder.lower[off:off+n] and its value (a view into the request).
+type fwdHeader struct {
+	off, n int
+	val    []byte
 }
 
 // NewBuilder returns a Builder sharing the signing-key cache kc.
 func NewBuilder(kc *sigv4.KeyCache) *Builder {
-	return &Builder{signer: sigv4.NewSigner(kc), hdrs: make([]sigv4.Header, 0, 32)}
+	return &Builder{signer: sigv4.NewSigner(kc), hdrs: make([]sigv4.Header, 0, 32), fwd: make([]fwdHeader, 0, MaxForwarded)}
 }
 
 var (
@@ -198,14 +207,14 @@ func (b *Builder) appendHead(dst []byte, ep *Endpoint, r *Request, now time.Time
 		sigv4.Header{Name: hdrDate, Value: b.date},
 	)
 	if creds.SessionToken != "" {
-		b.hdrs = append(b.hdrs, sigv4.Header{Name: hdrToken, Value: []byte(creds.SessionToken)})
+		if string(b.token) != creds.SessionToken {
+			b.token = append(b.token[:0], creds.SessionToken...) // once per credential, not per request
+		}
+		b.hdrs = append(b.hdrs, sigv4.Header{Name: hdrToken, Value: b.token})
 	}
 	// Lower-case the forwarded names into one scratch buffer; the views are
 	// taken after all appends so growth cannot invalidate them.
-	type span struct{ off, n int }
-	var spans [MaxForwarded]span
-	fwd := spans[:0]
-	var vals [MaxForwarded][]byte
+	fwd := b.fwd[:0] // reused: a fresh array per call is zeroed per call
 	for i := range r.Headers {
 		h := &r.Headers[i]
 		if !Forwarded(h.Name) {
@@ -225,7 +234,7 @@ func (b *Builder) appendHead(dst []byte, ep *Endpoint, r *Request, now time.Time
 				val = b.ce
 			}
 		}
-		if len(fwd) == len(spans) {
+		if len(fwd) == MaxForwarded {
 			return dst, ErrTooManyHeaders
 		}
 		off := len(b.lower)
@@ -235,11 +244,11 @@ func (b *Builder) appendHead(dst []byte, ep *Endpoint, r *Request, now time.Time
 			}
 			b.lower = append(b.lower, c)
 		}
-		vals[len(fwd)] = val
-		fwd = append(fwd, span{off, len(h.Name)})
+		fwd = append(fwd, fwdHeader{off, len(h.Name), val})
 	}
-	for i, s := range fwd {
-		b.hdrs = append(b.hdrs, sigv4.Header{Name: b.lower[s.off : s.off+s.n], Value: vals[i]})
+	b.fwd = fwd
+	for _, s := range fwd {
+		b.hdrs = append(b.hdrs, sigv4.Header{Name: b.lower[s.off : s.off+s.n], Value: s.val})
 	}
 
 	sr := sigv4.Request{
