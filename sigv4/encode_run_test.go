@@ -97,3 +97,16 @@ func TestEqualSignature(t *testing.T) {
 		t.Fatal("a signature of another length compares equal")
 	}
 }
+
+// The X-Amz-Date memo returns what parsing returns, for a repeat, a new
+// date and a malformed one (which must neither pass nor replace the memo).
+func TestAmzDateMemo(t *testing.T) {
+	var m amzDateMemo
+	for _, d := range []string{"20260102T030405Z", "20260102T030405Z", "20260102T030406Z", "2026010xT030406Z", "20260102T030406Z", "20261231T235959Z", "20260102T030405Z"} {
+		got, gotOK := m.parse([]byte(d))
+		want, wantOK := parseAmzDate([]byte(d))
+		if gotOK != wantOK || !got.Equal(want) {
+			t.Fatalf("%s: memo gives %v %v; parsing gives %v %v", d, got, gotOK, want, wantOK)
+		}
+	}
+}

@@ -200,6 +200,8 @@ type Verifier struct {
 	// unsigned is the name of the x-amz-* header that was not signed
 	// (view into the Input), after ErrHeadersNotSigned.
 	unsigned []byte
+
+	dates amzDateMemo // the last X-Amz-Date parsed
 }
 
 // NewVerifier returns a Verifier that looks signing keys up in cache. A nil
@@ -282,7 +284,7 @@ func (v *Verifier) Verify(cfg *VerifyConfig, in *Input, out *Verified) error {
 	if presigned {
 		err = v.parsePresigned(cfg, in, &a)
 	} else {
-		err = parseHeaderAuth(cfg, in, auth, &a)
+		err = parseHeaderAuth(cfg, in, auth, &a, &v.dates)
 	}
 	if err != nil {
 		return err

@@ -118,7 +118,7 @@ func (v *Verifier) parsePresigned(cfg *VerifyConfig, in *Input, a *authz) error 
 	}
 
 	d := v.qparam(qDate)
-	t, ok := parseAmzDate(d)
+	t, ok := v.dates.parse(d)
 	if !ok {
 		return fmt.Errorf("%w: X-Amz-Date must be in the ISO8601 basic format 20060102T150405Z", ErrQueryMalformed)
 	}
@@ -165,7 +165,7 @@ func (v *Verifier) parsePresigned(cfg *VerifyConfig, in *Input, a *authz) error 
 //	AWS4-HMAC-SHA256 Credential=AK/date/region/service/aws4_request, SignedHeaders=a;b, Signature=hex
 //
 // with the components in any order, with or without spaces after commas.
-func parseHeaderAuth(cfg *VerifyConfig, in *Input, auth []byte, a *authz) error {
+func parseHeaderAuth(cfg *VerifyConfig, in *Input, auth []byte, a *authz, dates *amzDateMemo) error {
 	alg, rest, _ := cutByte(auth, ' ')
 	if err := checkAlgorithm(alg, ErrMalformed); err != nil {
 		return err
@@ -223,7 +223,7 @@ func parseHeaderAuth(cfg *VerifyConfig, in *Input, auth []byte, a *authz) error 
 	}
 
 	if d, n := headerValue(in.Headers, "x-amz-date"); n > 0 {
-		t, ok := parseAmzDate(d)
+		t, ok := dates.parse(d)
 		if n > 1 || !ok {
 			return fmt.Errorf("%w: X-Amz-Date must be one value of the form 20060102T150405Z", ErrMissingSecurityHeader)
 		}

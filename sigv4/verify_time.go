@@ -17,6 +17,28 @@ func atoiDigits(b []byte) (int, bool) {
 	return n, true
 }
 
+// amzDateMemo remembers the last X-Amz-Date a Verifier parsed: requests of
+// one second carry the same one, and building a time.Time from its fields
+// costs more than the rest of the parse.
+type amzDateMemo struct {
+	ok   bool
+	date [16]byte
+	t    time.Time
+}
+
+// parse is parseAmzDate through the memo.
+func (m *amzDateMemo) parse(b []byte) (time.Time, bool) {
+	if m.ok && string(b) == string(m.date[:]) {
+		return m.t, true
+	}
+	t, ok := parseAmzDate(b)
+	if ok {
+		m.ok, m.t = true, t
+		copy(m.date[:], b) // parseAmzDate accepted it: 16 bytes
+	}
+	return t, ok
+}
+
 // parseAmzDate parses "20060102T150405Z" (UTC).
 func parseAmzDate(b []byte) (time.Time, bool) {
 	if len(b) != 16 || b[8] != 'T' || b[15] != 'Z' {
