@@ -3,8 +3,8 @@ package sigv4
 import (
 	"bytes"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding"
+	"encoding/binary"
 	"hash"
 )
 
@@ -81,7 +81,7 @@ func (m *mac) sumSigning(dst []byte, key *[sha256.Size]byte, msg []byte) []byte 
 // memoizing them otherwise.
 func (m *mac) resetSigning(key *[sha256.Size]byte) {
 	inner, outer := m.inner.(stateHash), m.outer.(stateHash)
-	if m.memo.valid && subtle.ConstantTimeCompare(key[:], m.memo.key[:]) == 1 {
+	if m.memo.valid && equalKey(key, &m.memo.key) {
 		if inner.UnmarshalBinary(m.memo.ipad[:]) != nil || outer.UnmarshalBinary(m.memo.opad[:]) != nil {
 			panic("sigv4: cannot restore a SHA-256 state") // cannot happen: saved by the same digest
 		}
@@ -116,4 +116,14 @@ func (m *mac) saveState(h stateHash, st *[sha256StateLen]byte) {
 	if err != nil || len(b) != sha256StateLen || &b[0] != &st[0] {
 		panic("sigv4: unexpected SHA-256 state encoding")
 	}
+}
+
+// equalKey compares two signing keys in constant time, eight bytes at a
+// time.
+func equalKey(a, b *[sha256.Size]byte) bool {
+	var diff uint64
+	for i := 0; i < sha256.Size; i += 8 {
+		diff |= binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:])
+	}
+	return diff == 0
 }
