@@ -23,7 +23,7 @@ type mac struct {
 
 func newMAC() mac {
 	m := mac{inner: sha256.New(), outer: sha256.New()}
-	m.memo.usable = savesState(m.inner) && savesState(m.outer)
+	m.memo.usable = digestsSaveState
 	return m
 }
 

@@ -99,6 +99,10 @@ func (m *mac) resetSigning(key *[sha256.Size]byte) {
 	m.memo.valid = true
 }
 
+// digestsSaveState: crypto/sha256's digests save and restore their state
+// as the memo needs (checked once; every mac's digests are of that type).
+var digestsSaveState = savesState(sha256.New())
+
 // savesState reports whether h can save and restore its state in
 // sha256StateLen bytes.
 func savesState(h hash.Hash) bool {
