@@ -213,8 +213,9 @@
 //
 // A request that finds no room is answered 503 SlowDown with Retry-After: 1
 // before any body byte is read. Not counted: in-loop bodies (bounded by
-// splice threshold x connections, above), the fixed 16 KiB/4 KiB buffers
-// of the TLS pumps, and heads. The process's Go memory limit is set to the
+// splice threshold x connections, above), a TLS connection's plaintext
+// buffer (pooled, held only while it has bytes: tlsconn.go) and crypto/tls's
+// own record buffers, and heads. The process's Go memory limit is set to the
 // budget plus 256 MiB (cmd/mizuchi/memory.go) so buffers of finished
 // uploads are collected before garbage doubles the heap.
 //
