@@ -270,3 +270,33 @@ perf script -i "$WORK/cpu.data" -F ip,sym 2>/dev/null | awk -v n="$n" -v hz="$HZ
 		for (k in c) printf "  %6.2f  %s\n", c[k] * us, k
 		printf "  %6.2f  total sampled\n", tot * us
 	}' | sort -k1,1nr
+
+# The same split for HAProxy, so the budget has its anchor beside it: its
+# epoll_wait, its other system calls (the data calls; clock_gettime is the
+# vDSO's) and its own code.
+[[ -n $HA_PID ]] || exit 0
+log "sampling HAProxy's CPU by call stack"
+perf record -q -F "$HZ" -g -p "$HA_PID" -o "$WORK/hacpu.data" >/dev/null 2>&1 &
+spid=$!
+sleep 0.3
+"$BIN/loadgen" -url "$(url_of haproxy)/cpu" -conns 64 -size 1KiB -duration "${DURATION}s" -quiet -json "$WORK/hacpu.json" >/dev/null
+kill -INT "$spid"
+wait "$spid" 2>/dev/null || true
+n=$(requests_in "$WORK/hacpu.json")
+echo
+echo "haproxy CPU µs per request by category ($n requests, $HZ Hz samples; rough):"
+perf script -i "$WORK/hacpu.data" -F ip,sym 2>/dev/null | awk -v n="$n" -v hz="$HZ" '
+	function cat(s) {
+		if (s ~ / (do_epoll_wait|do_epoll_pwait|__x64_sys_epoll_wait|__x64_sys_epoll_pwait|ep_poll) /) return "event loop: epoll_wait"
+		if (s ~ / (entry_SYSCALL_64[^ ]*|do_syscall_64) /) return "kernel: read/write/recv/send (TCP loopback)"
+		return "user: haproxy (parsing, scheduler, libc)"
+	}
+	function flush() { if (st != "") { c[cat(st " ")]++; tot++ }; st = "" }
+	/^[[:space:]]*$/ { flush(); next }
+	{ st = st " " $NF }
+	END {
+		flush()
+		us = 1e6 / hz / n
+		for (k in c) printf "  %6.2f  %s\n", c[k] * us, k
+		printf "  %6.2f  total sampled\n", tot * us
+	}' | sort -k1,1nr
