@@ -18,7 +18,9 @@ TEST_ENV = vgw="$$($(INSTALL_VERSITYGW) | tail -n1)" && \
 		MIZUCHI_OPENFGA="$$(sed -n 2p <<<"$$authz")"
 
 # Unit packages run again under the race detector in `make test` (the
-# end-to-end packages start real processes and are covered by test-race).
+# end-to-end packages start real processes and are covered by test-race, which
+# also builds the gateway they start with -race and fails a test whose gateway
+# reports a data race).
 RACE_PKGS ?= ./httpparse/ ./sigv4/ ./pipes/ ./policy/... ./config/ ./upstream/ ./engine/
 
 SHELL       := bash

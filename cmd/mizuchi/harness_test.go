@@ -74,7 +74,11 @@ func mizuchiBinary(t testing.TB) string {
 		bin := filepath.Join(buildDir, "mizuchi")
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+		args := []string{"build", "-o", bin}
+		if raceBuild {
+			args = append(args, "-race")
+		}
+		cmd := exec.CommandContext(ctx, "go", append(args, ".")...)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build failed: %v\n%s", err, out)
@@ -201,6 +205,9 @@ func startProc(t testing.TB, name string, bin string, args ...string) *proc {
 	}()
 	t.Cleanup(func() {
 		p.stop()
+		if raceBuild && strings.Contains(p.stderr.String(), "WARNING: DATA RACE") {
+			t.Errorf("%s reported a data race", name)
+		}
 		if t.Failed() {
 			t.Logf("%s %s\n--- %s stdout ---\n%s\n--- %s stderr ---\n%s", name, strings.Join(args, " "),
 				name, p.stdout.String(), name, p.stderr.String())
