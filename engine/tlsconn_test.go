@@ -135,18 +135,25 @@ func (r *tlsRig) flush(tb testing.TB) {
 }
 
 func TestTLSConnPull(t *testing.T) {
+	tls12 := &tls.Config{InsecureSkipVerify: true, MaxVersion: tls.VersionTLS12}
 	for _, tc := range []struct {
 		name        string
 		size, step  int
 		peek, taken int
+		client      *tls.Config
 	}{
-		{"OneByteFeeds", 3000, 1, 10, 10},
-		{"OddFeeds", 40 << 10, 7, 0, 0},
-		{"WholeRecords", 100 << 10, 0, 1000, 100 << 10},
-		{"Small", 1, 0, 1, 1},
+		{"OneByteFeeds", 3000, 1, 10, 10, nil},
+		{"OddFeeds", 40 << 10, 7, 0, 0, nil},
+		{"WholeRecords", 100 << 10, 0, 1000, 100 << 10, nil},
+		{"Small", 1, 0, 1, 1, nil},
+		{"TLS12OddFeeds", 40 << 10, 7, 5, 5, tls12},
+		{"TLS12WholeRecords", 100 << 10, 0, 1000, 100 << 10, tls12},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := newTLSRig(t, nil)
+			r := newTLSRig(t, tc.client)
+			if tc.client != nil && r.t.tc.ConnectionState().Version != tls.VersionTLS12 {
+				t.Fatalf("negotiated %x; want TLS 1.2", r.t.tc.ConnectionState().Version)
+			}
 			msg := bytes.Repeat([]byte("0123456789abcdef"), tc.size/16+1)[:tc.size]
 			errc := make(chan error, 1)
 			go func() { _, err := r.client.Write(msg); errc <- err }()

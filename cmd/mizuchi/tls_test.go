@@ -49,6 +49,7 @@ func TestE2ETLS(t *testing.T) {
 	t.Run("PutObjectSizes", func(t *testing.T) { testTLSSizes(t, g, b) })
 	t.Run("KeepAlive", func(t *testing.T) { testTLSKeepAlive(t, g, b) })
 	t.Run("PipelinedAfterDetach", func(t *testing.T) { testTLSPipelined(t, g, b) })
+	t.Run("TLS12", func(t *testing.T) { testTLS12(t, g, b) })
 	t.Run("SDKSigV4", func(t *testing.T) { testTLSSDK(t, g, b) })
 	t.Run("PlainHTTPOnTLSPort", func(t *testing.T) { testTLSPlainHTTP(t, g, b) })
 	t.Run("HandshakeStall", func(t *testing.T) { testTLSHandshakeStall(t, g, b) })
@@ -335,6 +336,36 @@ func testTLSPipelined(t *testing.T, g *gateway, b *backend) {
 	}
 	for i, size := range sizes {
 		b.checkObject(t, mainBucket, fmt.Sprintf("tls/pipelined-%d.bin", i), seeds[i], size)
+	}
+}
+
+// testTLS12: a TLS 1.2 client uploads a small body (relayed on the loop)
+// and a large one (detached) on one connection.
+func testTLS12(t *testing.T, g *gateway, b *backend) {
+	cfg := g.tlsConfig().Clone()
+	cfg.MaxVersion = tls.VersionTLS12
+	tc, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", g.addr, cfg)
+	if err != nil {
+		t.Fatalf("TLS 1.2 handshake: %v", err)
+	}
+	t.Cleanup(func() { tc.Close() })
+	if v := tc.ConnectionState().Version; v != tls.VersionTLS12 {
+		t.Fatalf("negotiated %x; want TLS 1.2", v)
+	}
+	tc.SetDeadline(time.Now().Add(2 * time.Minute))
+	c := &rawConn{Conn: tc, br: bufio.NewReaderSize(tc, 64<<10)}
+	for i, size := range []int64{3 * kib, 3*mib + 7} {
+		seed := nextSeed()
+		req := fmt.Appendf(nil, "PUT /uploads/tls/tls12-%d.bin HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n", i, g.addr, size)
+		req = append(req, genBytes(seed, size)...)
+		if _, err := c.Write(req); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		r, err := c.readResponse(http.MethodPut)
+		if err != nil || r.status != http.StatusOK {
+			t.Fatalf("request %d over TLS 1.2: %v, %v", i, r, err)
+		}
+		b.checkObject(t, mainBucket, fmt.Sprintf("tls/tls12-%d.bin", i), seed, size)
 	}
 }
 
