@@ -50,6 +50,7 @@ func TestE2ETLS(t *testing.T) {
 	t.Run("KeepAlive", func(t *testing.T) { testTLSKeepAlive(t, g, b) })
 	t.Run("PipelinedAfterDetach", func(t *testing.T) { testTLSPipelined(t, g, b) })
 	t.Run("TLS12", func(t *testing.T) { testTLS12(t, g, b) })
+	t.Run("HeadStall", func(t *testing.T) { testTLSHeadStall(t, g, b) })
 	t.Run("SDKSigV4", func(t *testing.T) { testTLSSDK(t, g, b) })
 	t.Run("PlainHTTPOnTLSPort", func(t *testing.T) { testTLSPlainHTTP(t, g, b) })
 	t.Run("HandshakeStall", func(t *testing.T) { testTLSHandshakeStall(t, g, b) })
@@ -367,6 +368,30 @@ func testTLS12(t *testing.T, g *gateway, b *backend) {
 		}
 		b.checkObject(t, mainBucket, fmt.Sprintf("tls/tls12-%d.bin", i), seed, size)
 	}
+}
+
+// testTLSHeadStall: after the handshake, half a head and then silence. The
+// connection, served by an event loop, is closed after the header timeout
+// like a plain one (with a sealed 408-class S3 error or none), and the
+// gateway serves the next client.
+func testTLSHeadStall(t *testing.T, g *gateway, b *backend) {
+	c := g.dialRaw(t)
+	start := time.Now()
+	if _, err := c.Write([]byte("PUT /uploads/tls/stalled.bin HTTP/1.1\r\nHost: x\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(start.Add(tlsHeaderTimeout + 8*time.Second))
+	_, err := io.Copy(io.Discard, c)
+	took := time.Since(start)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("connection still open after %s; want it closed after the %s header timeout", took, tlsHeaderTimeout)
+	}
+	if took < tlsHeaderTimeout-200*time.Millisecond {
+		t.Fatalf("connection closed after %s; want about the %s header timeout", took, tlsHeaderTimeout)
+	}
+	seed := nextSeed()
+	g.mustPut(t, "/uploads/tls/after-head-stall.bin", seed, kib, putOpts{})
+	b.checkObject(t, mainBucket, "tls/after-head-stall.bin", seed, kib)
 }
 
 // testTLSCounters checks that TLS bytes are counted, and that a large body
