@@ -233,22 +233,37 @@ perf script -i "$WORK/who.data" -F event,ip,sym 2>/dev/null | awk -v kinds="$WOR
 		}
 	}' | sort -k1,1 -k2,2nr
 
-# Where Mizuchi's CPU goes: one run under perf record -g (cpu-clock
-# samples), each sample put in the first category its stack matches. Rough
-# (sampling, and the box is shared), but the Go runtime's share is the floor
-# that no change in the engine removes.
-log "sampling Mizuchi's CPU by call stack"
+# Where the CPU goes: one run under perf record -g (cpu-clock samples) per
+# proxy, each sample put in the first category its stack matches (the awk
+# function cat, given as $4). Rough (sampling, and the box is shared), but
+# Mizuchi's Go runtime share is the floor that no change in the engine
+# removes, and HAProxy's split is the anchor beside it.
 HZ=999
-perf record -q -F "$HZ" -g -p "$MZ_PID" -o "$WORK/cpu.data" >/dev/null 2>&1 &
-spid=$!
-sleep 0.3
-"$BIN/loadgen" -url "$(url_of mizuchi)/cpu" -conns 64 -size 1KiB -duration "${DURATION}s" -quiet -json "$WORK/cpu.json" >/dev/null
-kill -INT "$spid"
-wait "$spid" 2>/dev/null || true
-n=$(requests_in "$WORK/cpu.json")
-echo
-echo "mizuchi CPU µs per request by category ($n requests, $HZ Hz samples; rough):"
-perf script -i "$WORK/cpu.data" -F ip,sym 2>/dev/null | awk -v n="$n" -v hz="$HZ" '
+cpu_split() { # name pid url awk-cat-function
+	local name=$1 pid=$2 url=$3 catfn=$4 spid n
+	log "sampling $name's CPU by call stack"
+	perf record -q -F "$HZ" -g -p "$pid" -o "$WORK/cpu-$name.data" >/dev/null 2>&1 &
+	spid=$!
+	sleep 0.3
+	"$BIN/loadgen" -url "$url/cpu" -conns 64 -size 1KiB -duration "${DURATION}s" -quiet -json "$WORK/cpu-$name.json" >/dev/null
+	kill -INT "$spid"
+	wait "$spid" 2>/dev/null || true
+	n=$(requests_in "$WORK/cpu-$name.json")
+	echo
+	echo "$name CPU µs per request by category ($n requests, $HZ Hz samples; rough):"
+	perf script -i "$WORK/cpu-$name.data" -F ip,sym 2>/dev/null | awk -v n="$n" -v hz="$HZ" "$catfn"'
+	function flush() { if (st != "") { c[cat(st " ")]++; tot++ }; st = "" }
+	/^[[:space:]]*$/ { flush(); next }
+	{ st = st " " $NF }
+	END {
+		flush()
+		us = 1e6 / hz / n
+		for (k in c) printf "  %6.2f  %s\n", c[k] * us, k
+		printf "  %6.2f  total sampled\n", tot * us
+	}' | sort -k1,1nr
+}
+
+cpu_split mizuchi "$MZ_PID" "$(url_of mizuchi)" '
 	function cat(s) {
 		if (s ~ / runtime\.sysmon /) return "go runtime: sysmon"
 		if (s ~ / runtime\.(gosched_m|findRunnable|stopm|startm|wakep|park_m|schedule|mcall) /) return "go runtime: scheduler (Gosched, wakep, idle threads)"
@@ -260,43 +275,14 @@ perf script -i "$WORK/cpu.data" -F ip,sym 2>/dev/null | awk -v n="$n" -v hz="$HZ
 		if (s ~ /sigv4|sha256|hmac/) return "user: SigV4 re-signing for the backend"
 		if (s ~ /^ *runtime\./) return "go runtime: other"
 		return "user: parsing, routing, gnet, metrics"
-	}
-	function flush() { if (st != "") { c[cat(st " ")]++; tot++ }; st = "" }
-	/^[[:space:]]*$/ { flush(); next }
-	{ st = st " " $NF }
-	END {
-		flush()
-		us = 1e6 / hz / n
-		for (k in c) printf "  %6.2f  %s\n", c[k] * us, k
-		printf "  %6.2f  total sampled\n", tot * us
-	}' | sort -k1,1nr
+	}'
 
-# The same split for HAProxy, so the budget has its anchor beside it: its
-# epoll_wait, its other system calls (the data calls; clock_gettime is the
-# vDSO's) and its own code.
+# HAProxy: its epoll_wait, its other system calls (the data calls;
+# clock_gettime is the vDSO's) and its own code.
 [[ -n $HA_PID ]] || exit 0
-log "sampling HAProxy's CPU by call stack"
-perf record -q -F "$HZ" -g -p "$HA_PID" -o "$WORK/hacpu.data" >/dev/null 2>&1 &
-spid=$!
-sleep 0.3
-"$BIN/loadgen" -url "$(url_of haproxy)/cpu" -conns 64 -size 1KiB -duration "${DURATION}s" -quiet -json "$WORK/hacpu.json" >/dev/null
-kill -INT "$spid"
-wait "$spid" 2>/dev/null || true
-n=$(requests_in "$WORK/hacpu.json")
-echo
-echo "haproxy CPU µs per request by category ($n requests, $HZ Hz samples; rough):"
-perf script -i "$WORK/hacpu.data" -F ip,sym 2>/dev/null | awk -v n="$n" -v hz="$HZ" '
+cpu_split haproxy "$HA_PID" "$(url_of haproxy)" '
 	function cat(s) {
 		if (s ~ / (do_epoll_wait|do_epoll_pwait|__x64_sys_epoll_wait|__x64_sys_epoll_pwait|ep_poll) /) return "event loop: epoll_wait"
 		if (s ~ / (entry_SYSCALL_64[^ ]*|do_syscall_64) /) return "kernel: read/write/recv/send (TCP loopback)"
 		return "user: haproxy (parsing, scheduler, libc)"
-	}
-	function flush() { if (st != "") { c[cat(st " ")]++; tot++ }; st = "" }
-	/^[[:space:]]*$/ { flush(); next }
-	{ st = st " " $NF }
-	END {
-		flush()
-		us = 1e6 / hz / n
-		for (k in c) printf "  %6.2f  %s\n", c[k] * us, k
-		printf "  %6.2f  total sampled\n", tot * us
-	}' | sort -k1,1nr
+	}'
