@@ -253,12 +253,9 @@ func (ex *exchange) pumpBody(tcp clientConn, up *upstream.Conn, n int64, bb body
 			m, err = pipes.Splice(dst, src, pp, chunk)
 			bytesSpliced.Add(int(m))
 			err = ex.spliced(tcp, t0, m, err)
-		} else if ex.st.tls != nil {
-			// One record per read: fill the buffer, then write it.
-			m, err = pipes.CopyFull(up, tcp, chunk, *bufp)
-			bytesCopied.Add(int(m))
 		} else {
-			m, err = pipes.Copy(up, tcp, chunk, *bufp)
+			// Full buffers: a TLS client's reads return one record each.
+			m, err = pipes.CopyFull(up, tcp, chunk, *bufp)
 			bytesCopied.Add(int(m))
 		}
 		n -= m

@@ -292,11 +292,7 @@ func (s *Server) open(c gnet.Conn) ([]byte, gnet.Action) {
 	}
 	if r, ok := c.Context().(reenrolled); ok {
 		st := r.st
-		st.gc = c
-		if st.tls != nil {
-			st.tls.Conn = c
-			st.gc = st.tls
-		}
+		st.setConn(c)
 		st.detaching = false
 		st.closed = false
 		st.busy = false
@@ -340,8 +336,7 @@ func (s *Server) open(c gnet.Conn) ([]byte, gnet.Action) {
 	if p, ok := c.Context().(tlsPeer); ok {
 		st.peer = p.addr
 		st.tls = p.t
-		p.t.Conn = c
-		st.gc = p.t
+		st.setConn(c)
 	}
 	s.openClient(c, st)
 	c.SetContext(st)

@@ -200,13 +200,7 @@ func (t *tlsConn) pull(c gnet.Conn, limit int) error {
 			break
 		}
 	}
-	if len(t.wire.in) > 0 {
-		// Only after an error: crypto/tls reads until it runs dry.
-		t.wire.in = nil
-		if err == errWireEmpty {
-			err = errTLSBuffered
-		}
-	}
+	t.wire.in = nil // not gnet's any more; only an error leaves bytes (the connection closes)
 	t.flushLocked(c)
 	t.released()
 	if err == errWireEmpty {
@@ -219,13 +213,13 @@ func (t *tlsConn) pull(c gnet.Conn, limit int) error {
 // KeyUpdate reply). It runs on the loop with wmu held.
 func (t *tlsConn) flushLocked(c gnet.Conn) {
 	if len(t.wire.out) > 0 {
-		_, _ = t.sendLocked(c)
+		_ = t.sendLocked(c)
 	}
 }
 
 // sendLocked writes the sealed records in t.wire.out on the loop, or keeps
 // them for onAsync while an AsyncWrite is queued. wmu is held.
-func (t *tlsConn) sendLocked(c gnet.Conn) (int, error) {
+func (t *tlsConn) sendLocked(c gnet.Conn) error {
 	var err error
 	if t.asyncPending {
 		t.later = append(t.later, t.wire.out...)
@@ -233,7 +227,7 @@ func (t *tlsConn) sendLocked(c gnet.Conn) (int, error) {
 		_, err = c.Write(t.wire.out)
 	}
 	t.wire.out = t.wire.out[:0]
-	return 0, err
+	return err
 }
 
 // released gives the plaintext buffer back once it is empty (to the pool,
@@ -317,7 +311,7 @@ func (t *tlsConn) sealLocked(b []byte) (int, error) {
 		return 0, err
 	}
 	tlsBytesOut.Add(len(b))
-	if _, err := t.sendLocked(t.Conn); err != nil {
+	if err := t.sendLocked(t.Conn); err != nil {
 		return 0, err
 	}
 	return len(b), nil
@@ -336,7 +330,7 @@ func (t *tlsConn) Writev(bs [][]byte) (int, error) {
 		n += len(b)
 	}
 	tlsBytesOut.Add(n)
-	if _, err := t.sendLocked(t.Conn); err != nil {
+	if err := t.sendLocked(t.Conn); err != nil {
 		return 0, err
 	}
 	return n, nil
@@ -467,6 +461,16 @@ func socketOf(c clientConn) net.Conn {
 		return tc.tcp
 	}
 	return c
+}
+
+// setConn makes c, gnet's connection for st's socket (new or re-enrolled),
+// the one the engine uses: c itself, or the TLS client wrapping it.
+func (st *connState) setConn(c gnet.Conn) {
+	st.gc = c
+	if st.tls != nil {
+		st.tls.Conn = c
+		st.gc = st.tls
+	}
 }
 
 // tlsOpened runs in OnOpen for a TLS client (new or re-enrolled): records
