@@ -31,6 +31,8 @@
 #                   all targets into the budget after the builds, 2 to 10
 #   BENCH_BUDGET    seconds for the whole script including builds, default 240
 #   BENCH_OUT       results directory, default bench/results
+#   BENCH_WORKLOADS "small" (1 KiB x 64 connections), "large" (64 MiB x 4)
+#                   or both, the default
 #   BENCH_PROXY_WORKERS  nginx worker processes and HAProxy threads; default
 #                   Mizuchi's event loops: -loops N from MIZUCHI_FLAGS, else
 #                   its default GOMAXPROCS, i.e. the CPUs Go sees
@@ -71,7 +73,14 @@ DURATION=${BENCH_DURATION:-} # empty: chosen after the builds, see "budget"
 BUDGET=${BENCH_BUDGET:-240}
 OUT=${BENCH_OUT:-$ROOT/bench/results}
 # name size conns
-WORKLOADS=("small 1KiB 64" "large 64MiB 4")
+WORKLOADS=()
+for w in ${BENCH_WORKLOADS:-small large}; do
+	case $w in
+	small) WORKLOADS+=("small 1KiB 64") ;;
+	large) WORKLOADS+=("large 64MiB 4") ;;
+	*) echo "bench: BENCH_WORKLOADS: unknown workload '$w' (want small, large)" >&2; exit 1 ;;
+	esac
+done
 NOTES=() # joined into the report's note
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mizuchi-bench.XXXXXX")
