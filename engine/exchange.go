@@ -69,6 +69,8 @@ type exchange struct {
 
 	kind uploadKind // the in-flight gauge this exchange counts in (inflight.go)
 
+	doneIn time.Duration // the request's duration, measured by linkDone (loopclock.go)
+
 	// authorization outcome and reason, for the access log ("" = none)
 	authzOutcome, authzReason string
 	// a decision deferred to the worker of a detached socket (authorize.go)
@@ -148,6 +150,7 @@ func (s *Server) newExchange(st *connState, rt *Route, o op, closeConn bool) *ex
 	ex.onLoop, ex.link, ex.retried = false, nil, false
 	ex.tr, st.tr = st.tr, nil
 	ex.retry = retrier{}
+	ex.doneIn = 0
 	ex.start = time.Now()
 	ex.client = st.clientAddr()
 	ex.id = appendRequestID(ex.id[:0])
@@ -241,7 +244,7 @@ func (ex *exchange) prepare(ctx context.Context) error {
 	b := ex.s.builders.Get().(*upstream.Builder)
 	defer ex.s.builders.Put(b)
 	if ex.onLoop {
-		ex.head, err = b.AppendHeadCached(ex.head[:0], ex.route.Endpoint, &ur, time.Now())
+		ex.head, err = b.AppendHeadCached(ex.head[:0], ex.route.Endpoint, &ur, ex.start) // one clock read per request (loopclock.go)
 	} else {
 		ex.head, err = b.AppendHead(ctx, ex.head[:0], ex.route.Endpoint, &ur, time.Now())
 	}
@@ -475,7 +478,7 @@ func (ex *exchange) mapError(body []byte, status int) int {
 // finish records metrics and the access log line for a completed exchange.
 func (ex *exchange) finish(status int) {
 	ex.route.m.count(ex.op, status)
-	ex.route.m.observe(ex.op, ex.start)
+	ex.observeDuration()
 	ex.traceFinish(status)
 	ex.logAccess(status)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"time"
 
 	"github.com/panjf2000/gnet/v2"
 
@@ -122,7 +121,7 @@ func (s *Server) relayInLoop(st *connState, ex *exchange) bool {
 	l.ex, ex.link = ex, l
 	l.rbuf = l.rbuf[:0]
 	l.deadline = now + int64(s.tun().UpstreamTimeout)
-	ex.upStart = time.Now()
+	ex.upStart = ex.sinceStart()
 	bytesCopied.Add(len(body))
 	relayLoop.Inc()
 	ex.acc.inLoop = true
@@ -306,12 +305,13 @@ func (s *Server) linkClosed(l *link) {
 // linkDone answers the client from the backend's reply, or hands a 503
 // to a worker that retries it (retry.go).
 func (s *Server) linkDone(ex *exchange, body []byte) {
-	ex.route.m.observeUpstream(ex.op, ex.upStart)
+	d := ex.observeLinkDone()
 	if retryableStatus(ex.resp.Status) && ex.canRetry() {
 		s.log.Warn("backend asked for a retry", "id", string(ex.id), "route", ex.route.Name, "status", ex.resp.Status)
 		go ex.retryBuffered()
 		return
 	}
+	ex.doneIn = d
 	ex.finish(ex.mapResponse(body))
 	s.completeOnLoop(ex)
 }
