@@ -241,13 +241,15 @@ func (ex *exchange) prepare(ctx context.Context) error {
 			ur.PayloadHash, ur.Decoded = streamingUnsignedTrailer, false
 		}
 	}
-	b := ex.s.builders.Get().(*upstream.Builder)
-	defer ex.s.builders.Put(b)
 	if ex.onLoop {
-		ex.head, err = b.AppendHeadCached(ex.head[:0], ex.route.Endpoint, &ur, ex.start) // one clock read per request (loopclock.go)
-	} else {
-		ex.head, err = b.AppendHead(ctx, ex.head[:0], ex.route.Endpoint, &ur, time.Now())
+		// The loop's own builder (loopscratch.go) and the request's one
+		// clock read (loopclock.go).
+		ex.head, err = ex.st.ll.builder().AppendHeadCached(ex.head[:0], ex.route.Endpoint, &ur, ex.start)
+		return err
 	}
+	b := ex.s.builders.Get().(*upstream.Builder)
+	ex.head, err = b.AppendHead(ctx, ex.head[:0], ex.route.Endpoint, &ur, time.Now())
+	ex.s.builders.Put(b)
 	return err
 }
 

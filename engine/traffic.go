@@ -96,7 +96,13 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 		}
 	}
 	sc := s.scratch.Get().(*loopScratch)
-	defer s.scratch.Put(sc)
+	act := s.onHead(c, st, sc, tn, buf) // not deferred: see loopscratch.go
+	s.scratch.Put(sc)
+	return act
+}
+
+// onHead handles the head in buf (OnTraffic) with the scratch sc.
+func (s *Server) onHead(c gnet.Conn, st *connState, sc *loopScratch, tn *Tunables, buf []byte) gnet.Action {
 	sc.role = ""
 	req := &sc.req
 	req.MaxHeadSize = tn.MaxHeadSize

@@ -48,6 +48,7 @@ type loopLinks struct {
 	loop  gnet.EventLoop
 	pools map[*upstream.Endpoint]*linkPool
 	all   map[*link]struct{}
+	b     *upstream.Builder // the loop's upstream head builder (loopscratch.go)
 }
 
 // linkPool is one loop's links to one endpoint.
