@@ -2,6 +2,7 @@ package sigv4
 
 import (
 	"bytes"
+	"encoding/binary"
 	"slices"
 )
 
@@ -30,9 +31,15 @@ func (s *Signer) appendCanonicalRequest(dst []byte, r *Request) (out []byte, shS
 
 	s.sortHeaders(r.Headers)
 	hs := r.Headers
+	// Each distinct name is lower-cased once, into the headers block; the
+	// signed headers list copies it from there (s.hname: its offset in dst
+	// and length, in pairs).
+	s.hname = s.hname[:0]
 	for i := 0; i < len(s.hidx); {
 		name := hs[s.hidx[i]].Name
+		off := len(dst)
 		dst = appendLower(dst, name)
+		s.hname = append(s.hname, off, len(name))
 		dst = append(dst, ':')
 		dst = appendHeaderValue(dst, hs[s.hidx[i]].Value)
 		j := i + 1
@@ -46,15 +53,12 @@ func (s *Signer) appendCanonicalRequest(dst []byte, r *Request) (out []byte, shS
 	dst = append(dst, '\n')
 
 	shStart = len(dst)
-	for i, k := range s.hidx {
-		name := hs[k].Name
+	for i := 0; i < len(s.hname); i += 2 {
 		if i > 0 {
-			if equalFoldASCII(hs[s.hidx[i-1]].Name, name) {
-				continue
-			}
 			dst = append(dst, ';')
 		}
-		dst = appendLower(dst, name)
+		off := s.hname[i]
+		dst = append(dst, dst[off:off+s.hname[i+1]]...)
 	}
 	shEnd = len(dst)
 	dst = append(dst, '\n')
@@ -175,6 +179,14 @@ func canonicalValue(v []byte) bool {
 	if !visibleASCII(v[0]) || !visibleASCII(v[len(v)-1]) {
 		return false
 	}
+	// Most values hold no space at all: eight bytes at a time first.
+	w := v
+	for len(w) >= 8 && !hasSpace8(binary.LittleEndian.Uint64(w)) {
+		w = w[8:]
+	}
+	if len(w) < 8 && bytes.IndexByte(w, ' ') < 0 {
+		return true
+	}
 	for i := 1; i < len(v); i++ {
 		if v[i] == ' ' && v[i-1] == ' ' {
 			return false
@@ -234,11 +246,43 @@ func compareFoldASCII(a, b []byte) int {
 	return len(a) - len(b)
 }
 
+// hasUpperASCII reports whether b holds a byte in 'A'..'Z', eight bytes at
+// a time (header names are mostly a few words long).
 func hasUpperASCII(b []byte) bool {
+	for len(b) >= 8 {
+		if hasUpper8(binary.LittleEndian.Uint64(b)) {
+			return true
+		}
+		b = b[8:]
+	}
 	for _, c := range b {
 		if 'A' <= c && c <= 'Z' {
 			return true
 		}
 	}
 	return false
+}
+
+const (
+	ones64  = 0x0101010101010101
+	highs64 = 0x8080808080808080
+)
+
+// hasUpper8 reports whether one of the eight bytes of x is in 'A'..'Z'
+// (Hacker's Delight's hasbetween, exact for every byte value): for a byte
+// c < 0x80, (c + 0x80 - 'A') has its high bit set iff c >= 'A', and
+// (0x80 + 'Z' - c) iff c <= 'Z'; bytes >= 0x80 are masked out by ^x. The
+// sums never carry between bytes (each stays below 0x100).
+func hasUpper8(x uint64) bool {
+	low := x &^ highs64 // each byte < 0x80
+	ge := low + ones64*(0x80-'A')
+	le := ones64*(0x80+'Z') - low
+	return ge&le&^x&highs64 != 0
+}
+
+// hasSpace8 reports whether one of the eight bytes of x is ' ' (the
+// classic zero-byte test on x ^ spaces, exact when used only as "any").
+func hasSpace8(x uint64) bool {
+	y := x ^ ones64*' '
+	return (y-ones64)&^y&highs64 != 0
 }

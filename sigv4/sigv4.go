@@ -84,6 +84,7 @@ type Signer struct {
 	qbuf   []byte   // encoded query names and values
 	qp     []qparam // views into qbuf
 	hidx   []int    // sort order of Request.Headers
+	hname  []int    // canonical names in the canonical request: offset, length
 	ckey   []byte   // cache lookup key
 	secret []byte   // "AWS4"+secret during key derivation
 	key    [32]byte // signing key
@@ -117,6 +118,7 @@ func NewSigner(cache *KeyCache) *Signer {
 		qbuf:  make([]byte, 0, 256),
 		qp:    make([]qparam, 0, 16),
 		hidx:  make([]int, 0, 32),
+		hname: make([]int, 0, 64),
 		ckey:  make([]byte, 0, 128),
 	}
 }
