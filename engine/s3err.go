@@ -73,6 +73,13 @@ var statusText = map[int]string{
 }
 
 func appendStatusLine(dst []byte, status int) []byte {
+	if status >= 0 && status < len(statusLines) && statusLines[status] != "" {
+		return append(dst, statusLines[status]...) // statusline.go
+	}
+	return appendStatusLineSlow(dst, status)
+}
+
+func appendStatusLineSlow(dst []byte, status int) []byte {
 	dst = append(dst, "HTTP/1.1 "...)
 	dst = strconv.AppendInt(dst, int64(status), 10)
 	dst = append(dst, ' ')
