@@ -107,7 +107,6 @@ type Builder struct {
 	key     []byte
 	date    []byte // x-amz-date of dateSec (Unix seconds)
 	dateSec int64
-	auth    []byte
 	lower   []byte
 	ce      []byte // content-encoding without aws-chunked
 	fwd     []fwdHeader
@@ -262,7 +261,6 @@ func (b *Builder) appendHead(dst []byte, ep *Endpoint, r *Request, now time.Time
 		Service:     "s3",
 	}
 	sc := sigv4.Credentials{AccessKey: creds.AccessKeyID, SecretKey: creds.SecretAccessKey, SessionToken: creds.SessionToken}
-	b.auth = b.signer.AppendAuthorization(b.auth[:0], &sc, &sr)
 
 	dst = append(dst, r.Method...)
 	dst = append(dst, ' ')
@@ -279,7 +277,7 @@ func (b *Builder) appendHead(dst []byte, ep *Endpoint, r *Request, now time.Time
 		dst = append(dst, "\r\n"...)
 	}
 	dst = append(dst, "authorization: "...)
-	dst = append(dst, b.auth...)
+	dst = b.signer.AppendAuthorization(dst, &sc, &sr) // signed in place: no copy
 	dst = append(dst, "\r\n"...)
 	dst = append(dst, r.Unsigned...)
 	if r.ContentLength >= 0 {
