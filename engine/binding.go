@@ -291,6 +291,9 @@ func (ex *exchange) setBind(sc *loopScratch) {
 		ex.stored = append(ex.stored[:0], sc.stored...)
 	}
 	ex.upID = append(ex.upID[:0], sc.upID...)
+	// The key bind decoded from the same bytes: parseHead need not decode
+	// it again.
+	ex.key, ex.keyCopied = append(ex.key[:0], sc.key...), true
 }
 
 // upstreamKey is the key the backend request names (before the endpoint's

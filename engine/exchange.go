@@ -39,6 +39,9 @@ type exchange struct {
 	// rebased: req already holds the loop's parse, moved onto buf
 	// (httpparse.Request.Rebase); the next parseHead takes it.
 	rebased bool
+	// keyCopied: key already holds the loop's decode (setBind); the next
+	// parseHead takes it.
+	keyCopied bool
 
 	// upload binding, from the loop (binding.go)
 	hasStored bool   // the route has a key template: stored is the upstream key
@@ -171,6 +174,7 @@ func (s *Server) putExchange(ex *exchange) {
 	ex.st, ex.route, ex.loop = nil, nil, nil
 	ex.hasStored = false
 	ex.rebased = false
+	ex.keyCopied = false
 	ex.upID = ex.upID[:0]
 	ex.iov = ex.iov[:0]
 	ex.ident = identity{}
@@ -191,6 +195,10 @@ func (ex *exchange) parseHead() error {
 		ex.rebased = false
 	} else if _, err := ex.req.Parse(ex.buf[:ex.headLen]); err != nil {
 		return err // cannot happen: the loop parsed the same bytes
+	}
+	if ex.keyCopied {
+		ex.keyCopied = false
+		return nil
 	}
 	// The raw key is always a suffix of the path (see Router.Match); the
 	// route was fixed on the loop, so a reload cannot move this request.
