@@ -390,13 +390,14 @@ func unsignedAmzHeader(hs []Header, a *authz) []byte {
 const amzPrefix = "x-amz-"
 
 // signedHeader reports whether the SignedHeaders list sh names name.
+// It compares each entry in place (an entry is name when it starts with
+// name and ends there), so the list is only cut past entries that differ.
 func signedHeader(sh, name []byte) bool {
-	for len(sh) > 0 {
-		var n []byte
-		n, sh, _ = cutByte(sh, ';')
-		if equalFoldASCII(n, name) {
+	for len(sh) >= len(name) {
+		if (len(sh) == len(name) || sh[len(name)] == ';') && equalFoldASCII(sh[:len(name)], name) {
 			return true
 		}
+		_, sh, _ = cutByte(sh, ';')
 	}
 	return false
 }
