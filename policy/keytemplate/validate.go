@@ -1,6 +1,8 @@
 package keytemplate
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"unicode/utf8"
 )
@@ -38,7 +40,13 @@ func validText(b []byte) bool {
 		return false
 	}
 	// b is valid UTF-8: a lead byte is followed by its continuation bytes.
-	for i, c := range b {
+	// Words of eight printable ASCII bytes need no look at each byte.
+	i0 := 0
+	for i0+8 <= len(b) && printable8(binary.LittleEndian.Uint64(b[i0:])) {
+		i0 += 8
+	}
+	for i := i0; i < len(b); i++ {
+		c := b[i]
 		switch {
 		case c < 0x20 || c == 0x7f:
 			return false
@@ -57,6 +65,10 @@ func validText(b []byte) bool {
 
 // hasDotSegment reports whether a '/'-separated segment of b is "." or "..".
 func hasDotSegment(b []byte) bool {
+	// Such a segment starts with a '.' at the start or after a '/'.
+	if len(b) == 0 || b[0] != '.' && !bytes.Contains(b, slashDot) {
+		return false
+	}
 	start := 0
 	for i := 0; i <= len(b); i++ {
 		if i < len(b) && b[i] != '/' {
@@ -68,4 +80,15 @@ func hasDotSegment(b []byte) bool {
 		start = i + 1
 	}
 	return false
+}
+
+var slashDot = []byte("/.")
+
+// printable8 reports whether the eight bytes of x are all in 0x20..0x7E
+// (exact SWAR tests: no byte below 0x20, none at or above 0x7F).
+func printable8(x uint64) bool {
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	low := (x - lsb*0x20) &^ x
+	high := (x + lsb*(0x7f-0x7e)) | x
+	return (low|high)&msb == 0
 }
