@@ -143,15 +143,15 @@ for t in $asked; do
 		fi
 		want_nginx=true
 		;;
-	haproxy | haproxy-tls)
+	haproxy | haproxy-signed | haproxy-tls)
 		if [[ -z $HAPROXY ]]; then
 			note "skipped $t: haproxy not found (make bench-deps installs it)"
 			continue
 		fi
-		if [[ $t == haproxy ]]; then want_haproxy=true; else want_haproxy_tls=true; fi
+		if [[ $t == haproxy-tls ]]; then want_haproxy_tls=true; else want_haproxy=true; fi
 		;;
 	relay) want_relay=true ;;
-	*) die "unknown target '$t' in BENCH_TARGETS (want direct, mizuchi, mizuchi-sigv4, mizuchi-jwt, mizuchi-opa, mizuchi-opa-nocache, mizuchi-fga, mizuchi-fga-nocache, nginx, nginx-buf1m, haproxy, relay, mizuchi-tls, nginx-tls, haproxy-tls)" ;;
+	*) die "unknown target '$t' in BENCH_TARGETS (want direct, mizuchi, mizuchi-sigv4, mizuchi-jwt, mizuchi-opa, mizuchi-opa-nocache, mizuchi-fga, mizuchi-fga-nocache, nginx, nginx-buf1m, haproxy, haproxy-signed, relay, mizuchi-tls, nginx-tls, haproxy-tls)" ;;
 	esac
 	TARGETS+="${TARGETS:+ }$t"
 done
@@ -696,6 +696,7 @@ service_of() { # target -> the started process group serving it
 	case $1 in
 	mizuchi-tls) echo mizuchi-tls ;;
 	mizuchi*) echo mizuchi ;;
+	haproxy-signed) echo haproxy ;;
 	*) echo "$1" ;;
 	esac
 }
@@ -712,7 +713,7 @@ url_of() {
 	mizuchi-fga-nocache) echo "http://127.0.0.1:$MZ_PORT/fganc/$SIGV4_AK/bench" ;;
 	mizuchi-tls) echo "https://127.0.0.1:${SERVICE_PORT[$1]}/uploads/bench" ;;
 	*-tls) echo "https://127.0.0.1:${SERVICE_PORT[$1]}/sink/bench" ;;
-	*) echo "http://127.0.0.1:${SERVICE_PORT[$1]}/sink/bench" ;;
+	*) echo "http://127.0.0.1:${SERVICE_PORT[$(service_of "$1")]}/sink/bench" ;;
 	esac
 }
 # tls_of prints loadgen's TLS flags for a target: the HTTPS ones verify the
@@ -749,9 +750,13 @@ keys_of() {
 	esac
 }
 # auth_of prints loadgen's auth flags for a target (no spaces in the values).
+# haproxy-signed gets mizuchi-sigv4's load: the generator signs every request
+# (its CPU shares the cores with the proxy) and HAProxy forwards the signed
+# requests without checking them, so mizuchi-sigv4 can be compared with an
+# anchor under the very same load.
 auth_of() {
 	case $1 in
-	mizuchi-sigv4 | mizuchi-opa* | mizuchi-fga*) echo "-auth sigv4 -region $SIGV4_REGION -access-key $SIGV4_AK -secret-key $SIGV4_SK" ;;
+	mizuchi-sigv4 | mizuchi-opa* | mizuchi-fga* | haproxy-signed) echo "-auth sigv4 -region $SIGV4_REGION -access-key $SIGV4_AK -secret-key $SIGV4_SK" ;;
 	mizuchi-jwt) echo "-auth jwt -jwt-secret $JWT_SECRET" ;;
 	*) echo "-auth none" ;;
 	esac

@@ -17,6 +17,11 @@
 // the CPU per request of the authorization server when the run measured one
 // (role "authz", e.g. the OpenFGA server).
 //
+// Targets given the same requests (-same-load, mizuchi-sigv4=haproxy-signed
+// by default: HAProxy forwarding the generator's SigV4-signed requests
+// unchecked) get a "same load" line each: target ÷ anchor per workload and
+// round, for the rate and the proxy's CPU (sameload.go).
+//
 // Every row also gets its ratio to the best external proxy of the same
 // workload and round (-best-proxies, nginx and HAProxy by default): the one
 // with the highest median rate for the rate ratio and the one with the lowest
@@ -49,6 +54,7 @@ var (
 	out       = flag.String("out", "", "also write the merged runs and the summary as JSON to this file")
 	baseline  = flag.String("baseline", "direct", "target the ratio column divides by")
 	authBase  = flag.String("auth-baseline", "mizuchi", "unauthenticated target the auth cost columns divide by")
+	sameLoadF = flag.String("same-load", "mizuchi-sigv4=haproxy-signed", "comma-separated target=anchor pairs given the same requests by run.sh: a \"same load\" section divides target by anchor per workload and round (see sameload.go)")
 	authzBase = flag.String("authz-baseline", "mizuchi-sigv4", "target without authorization that the authz cost columns divide the rows tagged authz=ENGINE by")
 	note      = flag.String("note", "", "free text stored in the JSON (e.g. why fewer rounds ran)")
 	best      = flag.String("best-proxies", "nginx,nginx-buf1m,haproxy,nginx-tls,haproxy-tls", "comma-separated targets the \"x best proxy\" columns compare with: per workload and class (plain HTTP or HTTPS), the one with the highest median rate and the one with the lowest median proxy CPU; a candidate serves the rows of its own class only")
@@ -323,6 +329,11 @@ func main() {
 		runs = append(runs, r)
 		raw = append(raw, b)
 	}
+	pairs, err := parsePairs(*sameLoadF)
+	if err != nil {
+		log.Error("bad flag", "err", err)
+		os.Exit(2)
+	}
 	candidates := splitList(*best)
 	rows := summarize(runs, *baseline, *authBase, *authzBase, candidates)
 	plain, https := splitHTTPS(rows)
@@ -350,6 +361,14 @@ func main() {
 			fmt.Println("  " + l)
 		}
 	}
+	same := sameLoad(runs, pairs)
+	if len(same) > 0 {
+		fmt.Println()
+		fmt.Println("same load (÷ the anchor given the very same requests, same workload and round; median, min–max):")
+		for _, l := range same {
+			fmt.Println("  " + l)
+		}
+	}
 	authzLines := authzCost(rows)
 	if len(authzLines) > 0 {
 		fmt.Println()
@@ -364,11 +383,12 @@ func main() {
 			Note      string            `json:"note,omitempty"`
 			AuthCost  []string          `json:"auth_cost,omitempty"`
 			AuthzCost []string          `json:"authz_cost,omitempty"`
+			SameLoad  []string          `json:"same_load,omitempty"`
 			BestProxy []string          `json:"best_proxy,omitempty"`
 			BestHTTPS []string          `json:"best_https_proxy,omitempty"`
 			Summary   []row             `json:"summary"`
 			Runs      []json.RawMessage `json:"runs"`
-		}{time.Now().UTC(), *note, cost, authzLines, bestLines, bestTLSLines, rows, raw}
+		}{time.Now().UTC(), *note, cost, authzLines, same, bestLines, bestTLSLines, rows, raw}
 		b, _ := json.MarshalIndent(doc, "", "  ")
 		if err := os.WriteFile(*out, append(b, '\n'), 0o644); err != nil {
 			log.Error("cannot write -out", "err", err)
@@ -418,7 +438,10 @@ func summarize(runs []run, baseline, authBaseline, authzBaseline string, bestPro
 			}
 			if r.authenticated() {
 				rw.Auth = r.Auth
-				if b := sameClass(byRound[[3]string{k.workload, authBaseline, r.Tags["round"]}]); b != nil && !b.authenticated() {
+				// Only the baseline's own routes (mizuchi-*) get an auth cost:
+				// an anchor fed signed requests (haproxy-signed) is no route.
+				own := strings.HasPrefix(k.target, authBaseline+"-")
+				if b := sameClass(byRound[[3]string{k.workload, authBaseline, r.Tags["round"]}]); own && b != nil && !b.authenticated() {
 					rw.AuthBaseline = authBaseline
 					auth.add(r, b)
 				}
