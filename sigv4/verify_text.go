@@ -1,6 +1,9 @@
 package sigv4
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/binary"
+)
 
 // Small byte helpers of the verifier: header lookup, value checks, unescaping
 // and error-detail rendering.
@@ -54,17 +57,38 @@ func trimOWS(b []byte) []byte {
 	return b
 }
 
-// validSignatureHex reports whether b is 64 hex digits (either case).
+// validSignatureHex reports whether b is 64 hex digits (either case),
+// eight bytes at a time.
 func validSignatureHex(b []byte) bool {
 	if len(b) != 64 {
 		return false
 	}
-	for _, c := range b {
-		if _, ok := unhex(c); !ok {
+	b = b[:64]
+	for i := 0; i < 64; i += 8 {
+		if !hex8(binary.LittleEndian.Uint64(b[i:])) {
 			return false
 		}
 	}
 	return true
+}
+
+// hex8 reports whether all eight bytes of x are hex digits, '0'..'9',
+// 'a'..'f' or 'A'..'F'. For a byte c < 0x80, inRange8 sets its high bit
+// iff lo <= c <= hi (the hasbetween of hasUpper8, per byte); OR-ing 0x20
+// maps 'A'..'F' (and only them) onto 'a'..'f' and keeps bytes >= 0x80 at
+// or above 0x80, which ^x masks out.
+func hex8(x uint64) bool {
+	return (inRange8(x, '0', '9')|inRange8(x|ones64*0x20, 'a', 'f'))&highs64 == highs64
+}
+
+// inRange8 returns, for each byte c of x, 0x80 iff c < 0x80 and lo <= c
+// <= hi (other bits of the result are garbage). No sum carries or borrows
+// across bytes: low <= 0x7f, 0x80-lo <= 0x80 and 0x80+hi > 0x7f.
+func inRange8(x uint64, lo, hi byte) uint64 {
+	low := x &^ highs64
+	ge := low + ones64*uint64(0x80-lo)
+	le := ones64*uint64(0x80+uint64(hi)) - low
+	return ge & le &^ x & highs64
 }
 
 // validPayloadHash reports whether b is a value S3 accepts for
