@@ -268,7 +268,9 @@ func (v *Verifier) Verify(cfg *VerifyConfig, in *Input, out *Verified) error {
 	v.sts = v.sts[:0]
 	v.unsigned = nil
 
-	auth, nAuth := headerValue(in.Headers, "authorization")
+	var hdr authHeaders
+	hdr.scan(in.Headers)
+	nAuth := hdr.n[hAuthorization]
 	presigned := v.scanQuery(in.Query)
 	switch {
 	case nAuth == 0 && !presigned:
@@ -284,7 +286,7 @@ func (v *Verifier) Verify(cfg *VerifyConfig, in *Input, out *Verified) error {
 	if presigned {
 		err = v.parsePresigned(cfg, in, &a)
 	} else {
-		err = parseHeaderAuth(cfg, in, auth, &a, &v.dates)
+		err = parseHeaderAuth(cfg, &hdr, &a, &v.dates)
 	}
 	if err != nil {
 		return err
@@ -293,7 +295,7 @@ func (v *Verifier) Verify(cfg *VerifyConfig, in *Input, out *Verified) error {
 		return fmt.Errorf("%w: credential scope too long", formErr(a.presigned))
 	}
 
-	key, session, err := v.lookupKey(cfg, in, &a)
+	key, session, err := v.lookupKey(cfg, in, &hdr, &a)
 	if err != nil {
 		return err
 	}
@@ -405,9 +407,9 @@ func signedHeader(sh, name []byte) bool {
 // lookupKey finds the key of the request's access key: through
 // cfg.Resolve when the request carries a security token and cfg has a
 // resolver (session reports it), else in cfg.Keys.
-func (v *Verifier) lookupKey(cfg *VerifyConfig, in *Input, a *authz) (key *Key, session bool, err error) {
+func (v *Verifier) lookupKey(cfg *VerifyConfig, in *Input, hdr *authHeaders, a *authz) (key *Key, session bool, err error) {
 	if cfg.Resolve != nil {
-		tok, n := headerValue(in.Headers, "x-amz-security-token")
+		tok, n := hdr.first[hSecurityToken], hdr.n[hSecurityToken]
 		if q := &v.qv[qSecurityToken]; q.n > 0 {
 			if n > 0 || q.n > 1 {
 				return nil, false, fmt.Errorf("%w: more than one security token", formErr(a.presigned))

@@ -159,14 +159,14 @@ func (v *Verifier) parsePresigned(cfg *VerifyConfig, in *Input, a *authz) error 
 	return nil
 }
 
-// parseHeaderAuth fills a from the Authorization header value auth and the
-// X-Amz-Date (or Date) and x-amz-content-sha256 headers. It accepts
+// parseHeaderAuth fills a from the Authorization header and the X-Amz-Date
+// (or Date) and x-amz-content-sha256 headers found by hdr. It accepts
 //
 //	AWS4-HMAC-SHA256 Credential=AK/date/region/service/aws4_request, SignedHeaders=a;b, Signature=hex
 //
 // with the components in any order, with or without spaces after commas.
-func parseHeaderAuth(cfg *VerifyConfig, in *Input, auth []byte, a *authz, dates *amzDateMemo) error {
-	alg, rest, _ := cutByte(auth, ' ')
+func parseHeaderAuth(cfg *VerifyConfig, hdr *authHeaders, a *authz, dates *amzDateMemo) error {
+	alg, rest, _ := cutByte(hdr.first[hAuthorization], ' ')
 	if err := checkAlgorithm(alg, ErrMalformed); err != nil {
 		return err
 	}
@@ -222,14 +222,14 @@ func parseHeaderAuth(cfg *VerifyConfig, in *Input, auth []byte, a *authz, dates 
 		return fmt.Errorf("%w: Signature must be 64 hexadecimal characters", ErrMalformed)
 	}
 
-	if d, n := headerValue(in.Headers, "x-amz-date"); n > 0 {
+	if d, n := hdr.first[hAmzDate], hdr.n[hAmzDate]; n > 0 {
 		t, ok := dates.parse(d)
 		if n > 1 || !ok {
 			return fmt.Errorf("%w: X-Amz-Date must be one value of the form 20060102T150405Z", ErrMissingSecurityHeader)
 		}
 		a.t = t
 		copy(a.amzDate[:], d)
-	} else if d, n := headerValue(in.Headers, "date"); n == 1 {
+	} else if d, n := hdr.first[hDate], hdr.n[hDate]; n == 1 {
 		t, ok := parseHTTPDate(d)
 		if !ok {
 			return fmt.Errorf("%w: AWS authentication requires a valid Date or x-amz-date header", ErrMissingSecurityHeader)
@@ -243,7 +243,7 @@ func parseHeaderAuth(cfg *VerifyConfig, in *Input, auth []byte, a *authz, dates 
 		return fmt.Errorf("%w: the credential date %s does not match the request date %s", ErrMalformed, quoteSafe(a.date), string(a.amzDate[:8]))
 	}
 
-	ph, n := headerValue(in.Headers, "x-amz-content-sha256")
+	ph, n := hdr.first[hContentSHA], hdr.n[hContentSHA]
 	switch {
 	case n == 0:
 		return fmt.Errorf("%w: missing x-amz-content-sha256 header", ErrMissingSecurityHeader)

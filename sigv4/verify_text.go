@@ -8,20 +8,6 @@ import (
 // Small byte helpers of the verifier: header lookup, value checks, unescaping
 // and error-detail rendering.
 
-// headerValue returns the first value of the header named lower (a
-// lower-case name), trimmed of spaces and tabs, and how many there are.
-func headerValue(hs []Header, lower string) (first []byte, n int) {
-	for i := range hs {
-		if equalFoldLower(hs[i].Name, lower) {
-			if n == 0 {
-				first = trimOWS(hs[i].Value)
-			}
-			n++
-		}
-	}
-	return first, n
-}
-
 // cutByte is bytes.Cut for a one-byte separator, without bytes.Index's
 // dispatch (the verifier cuts some twenty times per request).
 func cutByte(s []byte, sep byte) (before, after []byte, found bool) {
