@@ -50,12 +50,12 @@ func validSignatureHex(b []byte) bool {
 		return false
 	}
 	b = b[:64]
+	var digits uint64 = highs64 // high bit of each byte: all hex so far
 	for i := 0; i < 64; i += 8 {
-		if !hex8(binary.LittleEndian.Uint64(b[i:])) {
-			return false
-		}
+		x := binary.LittleEndian.Uint64(b[i:])
+		digits &= inRange8(x, '0', '9') | inRange8(x|ones64*0x20, 'a', 'f') // hex8, inlined
 	}
-	return true
+	return digits == highs64
 }
 
 // hex8 reports whether all eight bytes of x are hex digits, '0'..'9',
