@@ -134,4 +134,3 @@ func TestAuthHeadersOracle(t *testing.T) {
 		}
 	}
 }
-
