@@ -269,16 +269,8 @@ const (
 )
 
 // hasUpper8 reports whether one of the eight bytes of x is in 'A'..'Z'
-// (Hacker's Delight's hasbetween, exact for every byte value): for a byte
-// c < 0x80, (c + 0x80 - 'A') has its high bit set iff c >= 'A', and
-// (0x80 + 'Z' - c) iff c <= 'Z'; bytes >= 0x80 are masked out by ^x. The
-// sums never carry between bytes (each stays below 0x100).
-func hasUpper8(x uint64) bool {
-	low := x &^ highs64 // each byte < 0x80
-	ge := low + ones64*(0x80-'A')
-	le := ones64*(0x80+'Z') - low
-	return ge&le&^x&highs64 != 0
-}
+// (inRange8, exact for every byte value).
+func hasUpper8(x uint64) bool { return inRange8(x, 'A', 'Z') != 0 }
 
 // hasSpace8 reports whether one of the eight bytes of x is ' ' (the
 // classic zero-byte test on x ^ spaces, exact when used only as "any").

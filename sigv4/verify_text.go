@@ -60,7 +60,7 @@ func validSignatureHex(b []byte) bool {
 
 // hex8 reports whether all eight bytes of x are hex digits, '0'..'9',
 // 'a'..'f' or 'A'..'F'. For a byte c < 0x80, inRange8 sets its high bit
-// iff lo <= c <= hi (the hasbetween of hasUpper8, per byte); OR-ing 0x20
+// iff lo <= c <= hi (hasbetween, per byte); OR-ing 0x20
 // maps 'A'..'F' (and only them) onto 'a'..'f' and keeps bytes >= 0x80 at
 // or above 0x80, which ^x masks out.
 func hex8(x uint64) bool {
@@ -68,8 +68,11 @@ func hex8(x uint64) bool {
 }
 
 // inRange8 returns, for each byte c of x, 0x80 iff c < 0x80 and lo <= c
-// <= hi (other bits of the result are garbage). No sum carries or borrows
-// across bytes: low <= 0x7f, 0x80-lo <= 0x80 and 0x80+hi > 0x7f.
+// <= hi, and zero bits elsewhere (Hacker's Delight's hasbetween, per
+// byte): for c < 0x80, c + 0x80 - lo has its high bit set iff c >= lo,
+// and 0x80 + hi - c iff c <= hi; bytes >= 0x80 are masked out by ^x. No
+// sum carries or borrows across bytes: low <= 0x7f, 0x80-lo <= 0x80 and
+// 0x80+hi > 0x7f.
 func inRange8(x uint64, lo, hi byte) uint64 {
 	low := x &^ highs64
 	ge := low + ones64*uint64(0x80-lo)
